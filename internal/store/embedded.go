@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright berth authors
+
+package store
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
+)
+
+// memberName names the embedded member; a fixed name keeps the member id
+// stable across restarts of one data dir.
+const memberName = "berth"
+
+// startEmbedded starts a single-member etcd in cfg.DataDir/etcd and waits
+// until it serves. It is tuned for a durable single member:
+//   - fsync of WAL and backend on (etcd's default; UnsafeNoFsync is never set),
+//     so a write is on disk before it is acknowledged;
+//   - periodic auto-compaction keeping cfg.CompactionRetention of history;
+//   - backend quota cfg.QuotaBytes (at most 8 GiB);
+//   - --max-txn-ops cfg.MaxTxnOps;
+//   - the raft peer listener on cfg.PeerURL (ephemeral loopback port by
+//     default) and no client listener unless cfg.ClientURL is set: the Store
+//     talks to the member in process through v3client.
+func startEmbedded(ctx context.Context, cfg Config, lg *zap.Logger) (*embed.Etcd, error) {
+	dir := filepath.Join(cfg.DataDir, "etcd")
+	// etcd wants its data dir private; create it so rather than have it warn.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: embedded etcd: %w", err)
+	}
+	peer, err := url.Parse(cfg.PeerURL)
+	if err != nil {
+		return nil, fmt.Errorf("store: embedded etcd: peer url: %w", err)
+	}
+	ec := embed.NewConfig()
+	ec.Name = memberName
+	ec.Dir = dir
+	ec.ListenPeerUrls = []url.URL{*peer}
+	ec.AdvertisePeerUrls = []url.URL{*peer}
+	ec.InitialCluster = ec.InitialClusterFromName(memberName)
+	ec.ListenClientUrls, ec.AdvertiseClientUrls = nil, nil
+	if cfg.ClientURL != "" {
+		client, err := url.Parse(cfg.ClientURL)
+		if err != nil {
+			return nil, fmt.Errorf("store: embedded etcd: client url: %w", err)
+		}
+		ec.ListenClientUrls = []url.URL{*client}
+		ec.AdvertiseClientUrls = []url.URL{*client}
+	}
+	ec.EnableGRPCGateway = false
+	ec.AutoCompactionMode = embed.CompactorModePeriodic
+	ec.AutoCompactionRetention = cfg.CompactionRetention.String()
+	ec.QuotaBackendBytes = cfg.QuotaBytes
+	ec.MaxTxnOps = uint(cfg.MaxTxnOps)
+	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(lg)
+
+	e, err := embed.StartEtcd(ec)
+	if err != nil {
+		return nil, fmt.Errorf("store: embedded etcd: %w", err)
+	}
+	select {
+	case <-e.Server.ReadyNotify():
+		return e, nil
+	case err := <-e.Err():
+		e.Close()
+		return nil, fmt.Errorf("store: embedded etcd: %w", err)
+	case <-ctx.Done():
+		e.Close()
+		return nil, fmt.Errorf("store: embedded etcd not ready: %w", ctx.Err())
+	}
+}
+
+// clientURLs returns the addresses e serves clients on, with ephemeral
+// ports resolved.
+func clientURLs(e *embed.Etcd, cfg Config) []string {
+	if cfg.ClientURL == "" {
+		return nil
+	}
+	scheme := "http"
+	if u, err := url.Parse(cfg.ClientURL); err == nil {
+		scheme = u.Scheme
+	}
+	out := make([]string, 0, len(e.Clients))
+	for _, l := range e.Clients {
+		out = append(out, scheme+"://"+l.Addr().String())
+	}
+	return out
+}

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright berth authors
+
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// model is the subset of an AWS api-2.json service model that the
+// generator reads.
+type model struct {
+	Metadata   metadata             `json:"metadata"`
+	Operations map[string]operation `json:"operations"`
+	Shapes     map[string]*shape    `json:"shapes"`
+}
+
+type metadata struct {
+	APIVersion     string `json:"apiVersion"`
+	EndpointPrefix string `json:"endpointPrefix"`
+	JSONVersion    string `json:"jsonVersion"`
+	Protocol       string `json:"protocol"`
+	ServiceID      string `json:"serviceId"`
+	SigningName    string `json:"signingName"`
+	TargetPrefix   string `json:"targetPrefix"`
+	XMLNamespace   string `json:"xmlNamespace"`
+}
+
+type operation struct {
+	Name string `json:"name"`
+	HTTP struct {
+		Method       string `json:"method"`
+		RequestURI   string `json:"requestUri"`
+		ResponseCode int    `json:"responseCode"`
+	} `json:"http"`
+	Input  *opRef `json:"input"`
+	Output *opRef `json:"output"`
+	Errors []struct {
+		Shape string `json:"shape"`
+	} `json:"errors"`
+}
+
+type opRef struct {
+	Shape         string        `json:"shape"`
+	ResultWrapper string        `json:"resultWrapper"`
+	LocationName  string        `json:"locationName"`
+	XMLNamespace  *xmlNamespace `json:"xmlNamespace"`
+}
+
+type xmlNamespace struct {
+	Prefix string `json:"prefix"`
+	URI    string `json:"uri"`
+}
+
+type shape struct {
+	Type            string        `json:"type"`
+	Members         members       `json:"members"`
+	Member          *ref          `json:"member"`
+	Key             *ref          `json:"key"`
+	Value           *ref          `json:"value"`
+	Required        []string      `json:"required"`
+	Enum            []string      `json:"enum"`
+	Exception       bool          `json:"exception"`
+	Fault           bool          `json:"fault"`
+	Error           *errorTrait   `json:"error"`
+	Payload         string        `json:"payload"`
+	Flattened       bool          `json:"flattened"`
+	TimestampFormat string        `json:"timestampFormat"`
+	LocationName    string        `json:"locationName"`
+	XMLNamespace    *xmlNamespace `json:"xmlNamespace"`
+	Streaming       bool          `json:"streaming"`
+	Document        bool          `json:"document"`
+	EventStream     bool          `json:"eventstream"`
+	Event           bool          `json:"event"`
+}
+
+type errorTrait struct {
+	Code           string `json:"code"`
+	HTTPStatusCode int    `json:"httpStatusCode"`
+	SenderFault    bool   `json:"senderFault"`
+}
+
+type ref struct {
+	Shape            string        `json:"shape"`
+	Location         string        `json:"location"`
+	LocationName     string        `json:"locationName"`
+	Flattened        bool          `json:"flattened"`
+	XMLNamespace     *xmlNamespace `json:"xmlNamespace"`
+	XMLAttribute     bool          `json:"xmlAttribute"`
+	Streaming        bool          `json:"streaming"`
+	IdempotencyToken bool          `json:"idempotencyToken"`
+	HostLabel        bool          `json:"hostLabel"`
+	TimestampFormat  string        `json:"timestampFormat"`
+	JSONValue        bool          `json:"jsonvalue"`
+	EventPayload     bool          `json:"eventpayload"`
+}
+
+// members keeps a structure's members in model order, so generated
+// structs and serialized XML follow the order AWS documents.
+type members struct {
+	names []string
+	refs  map[string]*ref
+}
+
+func (m *members) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if _, err := dec.Token(); err != nil { // {
+		return err
+	}
+	m.refs = map[string]*ref{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		name, ok := t.(string)
+		if !ok {
+			return fmt.Errorf("awsgen: member name is %T", t)
+		}
+		r := new(ref)
+		if err := dec.Decode(r); err != nil {
+			return fmt.Errorf("awsgen: member %s: %w", name, err)
+		}
+		m.names = append(m.names, name)
+		m.refs[name] = r
+	}
+	return nil
+}
+
+func loadModel(path string) (*model, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m := new(model)
+	if err := json.Unmarshal(b, m); err != nil {
+		return nil, fmt.Errorf("awsgen: %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// patch is an overlay from models/patches/<service>.json: facts the
+// official model lacks, such as the root element names S3 gives its XML
+// responses.
+type patch struct {
+	// ShapeLocationNames sets a structure's XML root element name.
+	ShapeLocationNames map[string]string `json:"shapeLocationNames"`
+}
+
+func loadPatch(path string) (*patch, error) {
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return &patch{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := new(patch)
+	if err := json.Unmarshal(b, p); err != nil {
+		return nil, fmt.Errorf("awsgen: %s: %w", path, err)
+	}
+	return p, nil
+}
