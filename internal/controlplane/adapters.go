@@ -108,3 +108,20 @@ func (j trustJudge) AllowAssume(ctx context.Context, req stssvc.AssumeRequest) (
 	}
 	return stssvc.Decision{Allowed: r.Decision == policy.Allowed, Message: msg}, nil
 }
+
+// entityPaths finds IAM entity paths for resource ARNs.
+type entityPaths struct{ iam *iamsvc.Service }
+
+func (e entityPaths) EntityPath(ctx context.Context, kind, name string) (string, bool) {
+	switch kind {
+	case "role":
+		if r, err := e.iam.Role(ctx, name); err == nil {
+			return r.Path, true
+		}
+	case "instance-profile":
+		if p, err := e.iam.InstanceProfile(ctx, name); err == nil {
+			return p.Path, true
+		}
+	}
+	return "", false
+}

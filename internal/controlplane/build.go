@@ -15,6 +15,7 @@ import (
 	"github.com/berthdev/berth/internal/awsapi/stsapi"
 	"github.com/berthdev/berth/internal/gateway"
 	"github.com/berthdev/berth/internal/iam/authz"
+	"github.com/berthdev/berth/internal/iam/targets"
 	"github.com/berthdev/berth/internal/protocol"
 	iamsvc "github.com/berthdev/berth/internal/service/iam"
 	stssvc "github.com/berthdev/berth/internal/service/sts"
@@ -47,8 +48,10 @@ func (s *Server) build() error {
 		return err
 	}
 
+	iamEP := endpoint(iamapi.Definition, s.iam)
+	iamEP.Describer = targets.IAM{Account: s.cfg.AccountID, Paths: entityPaths{s.iam}}
 	endpoints := []gateway.Endpoint{
-		endpoint(iamapi.Definition, s.iam),
+		iamEP,
 		endpoint(stsapi.Definition, s.sts),
 		endpoint(ecsapi.Definition, ecsapi.Unimplemented{}),
 		endpoint(ecrapi.Definition, ecrapi.Unimplemented{}),

@@ -9,6 +9,7 @@ import (
 
 	"github.com/berthdev/berth/internal/awsapi"
 	"github.com/berthdev/berth/internal/awserr"
+	"github.com/berthdev/berth/internal/iam/actionmap"
 	"github.com/berthdev/berth/internal/iam/authz"
 	"github.com/berthdev/berth/internal/principal"
 )
@@ -18,7 +19,11 @@ import (
 // handler has not run.
 func (g *Gateway) authorize(ctx context.Context, ep *Endpoint, op *awsapi.Operation, p *principal.Principal, in any) error {
 	var t Target
-	if d, ok := ep.API.(Describer); ok {
+	d := ep.Describer
+	if d == nil {
+		d, _ = ep.API.(Describer)
+	}
+	if d != nil {
 		var err error
 		if t, err = d.AuthzTarget(ctx, op.Name, in); err != nil {
 			return err
@@ -26,6 +31,12 @@ func (g *Gateway) authorize(ctx context.Context, ep *Endpoint, op *awsapi.Operat
 	}
 	if t.Action == "" {
 		t.Action = ActionPrefix(ep.Def) + ":" + op.Name
+		if a, ok := actionmap.ForOperation(ActionPrefix(ep.Def), op.Name); ok {
+			t.Action = a
+		}
+	}
+	if actionmap.NoPermissionRequired(t.Action) {
+		return nil
 	}
 	if len(t.Resources) == 0 {
 		t.Resources = []string{"*"}

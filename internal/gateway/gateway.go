@@ -47,6 +47,10 @@ type Endpoint struct {
 	Codec Codec
 	// Router is required for REST protocols.
 	Router Router
+	// Describer names the IAM action and resources of each operation; when
+	// nil, API is asked (if it implements Describer), else every operation
+	// is authorized as prefix:Operation on "*".
+	Describer Describer
 }
 
 // Authenticator establishes who signed a request. body is the buffered

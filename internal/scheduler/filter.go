@@ -6,11 +6,11 @@ package scheduler
 import "fmt"
 
 // check returns the first reason inst cannot take one more task, or "" if
-// it can. c holds this call's changes to inst, or is nil if the call has
-// not touched it. The order follows ECS's placement process ("Amazon ECS
+// it can. c and hp hold this call's changes to inst (resources, host
+// ports); either is nil if the call has not touched it. The order follows ECS's placement process ("Amazon ECS
 // task placement": resources first, then constraints), preceded by the
 // instance's own state: status, agent connection, required attributes.
-func (cp *compiled) check(inst *Instance, c *cand) string {
+func (cp *compiled) check(inst *Instance, c *cand, hp *hostPorts) string {
 	switch {
 	case inst.Status != StatusActive:
 		if inst.Status == "" {
@@ -25,7 +25,10 @@ func (cp *compiled) check(inst *Instance, c *cand) string {
 	cpu, mem, placed := inst.RemainingCPU, inst.RemainingMemory, 0
 	var tcp, udp []uint16
 	if c != nil {
-		cpu, mem, placed, tcp, udp = c.cpu, c.mem, c.placed, c.tcp, c.udp
+		cpu, mem, placed = c.cpu, c.mem, int(c.placed)
+	}
+	if hp != nil {
+		tcp, udp = hp.tcp, hp.udp
 	}
 	switch {
 	case cpu < cp.cpu:

@@ -6,6 +6,7 @@ package scheduler
 import (
 	"math/rand/v2"
 	"strings"
+	"sync"
 )
 
 // DefaultSampleSize is how many feasible instances Place examines for a
@@ -41,14 +42,18 @@ func place(st State, req *Request, rng *rand.Rand, sample int) ([]Placement, []F
 	if err != nil {
 		return nil, nil, err
 	}
-	p := &placer{cp: cp, insts: st.Instances(req.Cluster), sel: newSelector(&cp.chain, rnd{rng})}
+	buf := buffers.Get().(*buffer)
+	defer buffers.Put(buf)
+	p := &placer{cp: cp, insts: st.Instances(req.Cluster), sel: newSelector(&cp.chain, rnd{rng}, buf)}
 	if sample > 0 && !cp.chain.hasSpread() {
 		p.sampling = true
 		p.startOrder()
 		p.fill(sample)
 	} else {
+		p.sel.keep = req.Count
 		p.scanAll()
 	}
+	p.sel.index()
 	out := make([]Placement, 0, min(req.Count, 64))
 	for len(out) < req.Count {
 		x, pos := p.sel.pick()
@@ -56,17 +61,40 @@ func place(st State, req *Request, rng *rand.Rand, sample int) ([]Placement, []F
 			if !p.sampling || !p.fill(sample) {
 				break
 			}
+			p.sel.index()
 			continue
 		}
 		c := &p.sel.pool[x]
 		out = append(out, p.bind(c))
-		p.sel.placed(x, pos, cp.check(c.inst, c) == "")
+		p.sel.placed(x, pos, p.check(c) == "")
 	}
 	var fails []Failure
 	if len(out) < req.Count {
 		fails = p.failures()
 	}
+	buf.keep(p.sel)
 	return out, fails, nil
+}
+
+// buffer holds a Place call's candidate and cell storage for reuse: a
+// spread call over 5,000 instances would otherwise allocate ~300 KB.
+type buffer struct {
+	pool    []cand
+	members []int32
+}
+
+var buffers = sync.Pool{New: func() any { return new(buffer) }}
+
+// keep stores the selector's (possibly grown) slices for the next call,
+// unless they are outsized.
+func (b *buffer) keep(s *selector) {
+	const maxKeep = 1 << 16
+	if cap(s.pool) <= maxKeep {
+		b.pool = s.pool[:0]
+	}
+	if cap(s.backing) <= maxKeep {
+		b.members = s.backing[:0]
+	}
 }
 
 // placer is the state of one Place call.
@@ -74,6 +102,7 @@ type placer struct {
 	cp    *compiled
 	insts []*Instance
 	sel   *selector
+	ports []hostPorts // host ports given out, per touched instance
 
 	// Sampling order: instance (start + k·stride) mod n for k = 0, 1, ...
 	// with stride coprime to n visits every instance once.
@@ -81,22 +110,36 @@ type placer struct {
 	start, stride, visit int
 }
 
-func (p *placer) candidate(i int, inst *Instance, base int) cand {
-	return cand{inst: inst, idx: i, cpu: inst.RemainingCPU, mem: inst.RemainingMemory, base: base}
+func candidate(i int, inst *Instance, base int) cand {
+	return cand{idx: int32(i), cpu: inst.RemainingCPU, mem: inst.RemainingMemory, base: int32(base)}
+}
+
+// hostPorts returns c's in-flight host ports, or nil.
+func (p *placer) hostPorts(c *cand) *hostPorts {
+	if c.ports == 0 {
+		return nil
+	}
+	return &p.ports[c.ports-1]
+}
+
+// check is compiled.check for a candidate.
+func (p *placer) check(c *cand) string {
+	return p.cp.check(p.insts[c.idx], c, p.hostPorts(c))
 }
 
 // scanAll adds every feasible instance and counts every instance's group
 // tasks per spread attribute value.
 func (p *placer) scanAll() {
 	counts := p.cp.needGroupCount()
+	p.sel.grow(len(p.insts))
 	for i, inst := range p.insts {
 		base := 0
-		if counts {
+		if counts && len(inst.Groups) > 0 {
 			base = inst.Groups[p.cp.group]
 		}
 		vals := p.sel.valueIDs(inst, base)
-		if p.cp.check(inst, nil) == "" {
-			p.sel.add(p.candidate(i, inst, base), vals)
+		if p.cp.check(inst, nil, nil) == "" {
+			p.sel.add(candidate(i, inst, base), vals)
 		}
 	}
 }
@@ -130,8 +173,8 @@ func (p *placer) fill(k int) bool {
 		i := (p.start + p.visit*p.stride) % n
 		p.visit++
 		inst := p.insts[i]
-		if p.cp.check(inst, nil) == "" {
-			p.sel.add(p.candidate(i, inst, 0), nil)
+		if p.cp.check(inst, nil, nil) == "" {
+			p.sel.add(candidate(i, inst, 0), nil)
 			added++
 		}
 	}
@@ -142,14 +185,19 @@ func (p *placer) fill(k int) bool {
 // its host ports (dynamic ones get the lowest free port of the instance's
 // dynamic range) and returns the Placement.
 func (p *placer) bind(c *cand) Placement {
-	cp := p.cp
-	pl := Placement{InstanceID: c.inst.ID, Version: c.inst.Version, CPU: cp.cpu, Memory: cp.mem}
+	cp, inst := p.cp, p.insts[c.idx]
+	pl := Placement{InstanceID: inst.ID, Version: inst.Version, CPU: cp.cpu, Memory: cp.mem}
 	c.cpu -= cp.cpu
 	c.mem -= cp.mem
 	c.placed++
 	if len(cp.bindings) == 0 {
 		return pl
 	}
+	if c.ports == 0 {
+		p.ports = append(p.ports, hostPorts{})
+		c.ports = int32(len(p.ports))
+	}
+	hp := p.hostPorts(c)
 	pl.Ports = make([]PortBinding, 0, len(cp.bindings))
 	tcpTaken := append([]uint16(nil), cp.tcp.fixed...)
 	udpTaken := append([]uint16(nil), cp.udp.fixed...)
@@ -161,24 +209,24 @@ func (p *placer) bind(c *cand) Placement {
 		}
 		if host == 0 {
 			if b.udp {
-				host = pickDynamic(c.inst.UsedUDPPorts, c.udp, udpTaken, dynamicRange(c.inst))
+				host = pickDynamic(inst.UsedUDPPorts, hp.udp, udpTaken, dynamicRange(inst))
 				udpTaken = append(udpTaken, uint16(host))
 			} else {
-				host = pickDynamic(c.inst.UsedPorts, c.tcp, tcpTaken, dynamicRange(c.inst))
+				host = pickDynamic(inst.UsedPorts, hp.tcp, tcpTaken, dynamicRange(inst))
 				tcpTaken = append(tcpTaken, uint16(host))
 			}
 		}
 		pl.Ports = append(pl.Ports, PortBinding{ContainerName: b.name, ContainerPort: b.containerPort, HostPort: host, Protocol: proto})
 	}
-	c.tcp = append(c.tcp, tcpTaken...)
-	c.udp = append(c.udp, udpTaken...)
+	hp.tcp = append(hp.tcp, tcpTaken...)
+	hp.udp = append(hp.udp, udpTaken...)
 	return pl
 }
 
 // failures reports, for every instance that cannot take one more task, the
 // first reason, against the in-flight view.
 func (p *placer) failures() []Failure {
-	touched := map[int]*cand{}
+	touched := map[int32]*cand{}
 	for i := range p.sel.pool {
 		if c := &p.sel.pool[i]; c.placed > 0 {
 			touched[c.idx] = c
@@ -186,8 +234,12 @@ func (p *placer) failures() []Failure {
 	}
 	var out []Failure
 	for i, inst := range p.insts {
-		c := touched[i]
-		if reason := p.cp.check(inst, c); reason != "" {
+		c := touched[int32(i)]
+		var hp *hostPorts
+		if c != nil {
+			hp = p.hostPorts(c)
+		}
+		if reason := p.cp.check(inst, c, hp); reason != "" {
 			out = append(out, Failure{ARN: inst.ID, Reason: reason, Detail: p.cp.detail(inst, c, reason)})
 		}
 	}
@@ -231,12 +283,13 @@ func PlaceOn(st State, req *Request, instances []string) ([]Placement, []Failure
 		}
 		c := cands[i]
 		if c == nil {
-			cd := p.candidate(i, p.insts[i], 0)
+			cd := candidate(i, p.insts[i], 0)
 			c = &cd
 			cands[i] = c
 		}
-		if reason := cp.check(c.inst, c); reason != "" {
-			fails = append(fails, Failure{ARN: c.inst.ID, Reason: reason, Detail: cp.detail(c.inst, c, reason)})
+		if reason := p.check(c); reason != "" {
+			inst := p.insts[c.idx]
+			fails = append(fails, Failure{ARN: inst.ID, Reason: reason, Detail: cp.detail(inst, c, reason)})
 			continue
 		}
 		out = append(out, p.bind(c))

@@ -66,9 +66,10 @@ type PortRange struct {
 	Lo, Hi int
 }
 
-// Size returns the number of ports in the range.
+// Size returns the number of ports in the range; 0 for the zero value or
+// a range outside 1..65535.
 func (r PortRange) Size() int {
-	if r.Hi < r.Lo {
+	if r.Lo < 1 || r.Hi > 65535 || r.Hi < r.Lo {
 		return 0
 	}
 	return r.Hi - r.Lo + 1
@@ -86,9 +87,12 @@ func DefaultDynamicPorts(osType string) PortRange {
 	return PortRange{Lo: 49153, Hi: 65535}
 }
 
+// minDefaultDynamic is the size of the smaller default dynamic range.
+var minDefaultDynamic = min(DefaultDynamicPorts("linux").Size(), DefaultDynamicPorts("windows").Size())
+
 // dynamicRange is the range inst's dynamic ports come from.
 func dynamicRange(inst *Instance) PortRange {
-	if inst.DynamicPorts.Size() > 0 && inst.DynamicPorts.Lo >= 1 && inst.DynamicPorts.Hi <= 65535 {
+	if inst.DynamicPorts.Size() > 0 {
 		return inst.DynamicPorts
 	}
 	return DefaultDynamicPorts(inst.Attributes["ecs.os-type"])
@@ -115,6 +119,9 @@ func (n *portNeeds) fits(used PortSet, inflight []uint16, inst *Instance) bool {
 	}
 	if n.dynamic == 0 {
 		return true
+	}
+	if inst.DynamicPorts.Size() == 0 && used.Len()+len(inflight)+len(n.fixed)+n.dynamic <= minDefaultDynamic {
+		return true // even if every used port were in the range (skips the OS lookup)
 	}
 	r := dynamicRange(inst)
 	free := r.Size() - used.countIn(r.Lo, r.Hi)

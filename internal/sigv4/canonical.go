@@ -265,7 +265,12 @@ func appendCanonicalKey(dst []byte, name string) []byte {
 // appendTrimmed appends v without leading and trailing whitespace and with
 // every run of spaces folded into one.
 func appendTrimmed(dst []byte, v string) []byte {
-	v = strings.Trim(v, " \t")
+	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
+		v = v[1:]
+	}
+	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
+		v = v[:len(v)-1]
+	}
 	space := false
 	for i := 0; i < len(v); i++ {
 		c := v[i]

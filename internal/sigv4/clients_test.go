@@ -311,3 +311,65 @@ func TestVerifier_SDKClients(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifier_S3PresignClient proves URLs from the SDK's S3 presign client
+// (GetObject and PutObject, as a browser or curl would use them) verify,
+// and that the presigned PUT's payload passes through unsigned.
+func TestVerifier_S3PresignClient(t *testing.T) {
+	var s seen
+	srv := httptest.NewServer(s3Handler(sigv4.New(sigv4.Config{Lookup: testKeys()}), &s, 0))
+	defer srv.Close()
+	client := s3.NewFromConfig(sdkConfig(srv.Client(), creds(testAKID)), func(o *s3.Options) {
+		o.BaseEndpoint, o.UsePathStyle = aws.String(srv.URL), true
+	})
+	presigner := s3.NewPresignClient(client)
+	ctx := context.Background()
+	get, err := presigner.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bucket"), Key: aws.String(s3Key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put, err := presigner.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bucket"), Key: aws.String(s3Key),
+		ContentType: aws.String("text/plain")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		req  *v4PresignedRequest
+		body string
+	}{
+		{name: "GetObject", req: &v4PresignedRequest{get.Method, get.URL, get.SignedHeader}},
+		{name: "PutObject", req: &v4PresignedRequest{put.Method, put.URL, put.SignedHeader}, body: "uploaded by URL"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := http.NewRequest(tc.req.method, tc.req.url, bytes.NewReader([]byte(tc.body)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tc.req.header {
+				if k != "Host" {
+					r.Header[k] = v
+				}
+			}
+			resp, err := srv.Client().Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if resp.StatusCode != http.StatusOK || s.err != nil {
+				t.Fatalf("status %d, verify error %v", resp.StatusCode, s.err)
+			}
+			if !s.res.Presigned || string(s.body) != tc.body || s.res.ContentSHA256 != sigv4.UnsignedPayload {
+				t.Errorf("Result %+v, body %q", s.res, s.body)
+			}
+		})
+	}
+}
+
+type v4PresignedRequest struct {
+	method, url string
+	header      http.Header
+}

@@ -135,19 +135,22 @@ const (
 	msgInvalidClientToken = "The security token included in the request is invalid."
 	msgSignatureMismatch  = "The request signature we calculated does not match the signature you provided. " +
 		"Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
-	msgExpiredToken      = "The security token included in the request is expired"
-	msgMissingAuthQuery  = "Request is missing Authentication Token"
-	msgMissingAuthJSON   = "Missing Authentication Token"
-	msgS3InvalidKey      = "The AWS Access Key Id you provided does not exist in our records."
-	msgS3Signature       = "The request signature we calculated does not match the signature you provided. Check your key and signing method."
-	msgS3Skewed          = "The difference between the request time and the current time is too large."
-	msgS3SHA256          = "The provided 'x-amz-content-sha256' header does not match what was computed."
-	msgS3ExpiredToken    = "The provided token has expired."
-	msgS3InvalidToken    = "The provided token is malformed or otherwise invalid."
-	msgS3AccessDenied    = "Access Denied"
-	msgS3MissingSHA256   = "Missing required header for this request: x-amz-content-sha256"
-	s3TimeLayout         = "2006-01-02T15:04:05Z"
-	codeUnrecognized     = awserr.CodeUnrecognizedClient
+	msgExpiredToken     = "The security token included in the request is expired"
+	msgMissingAuthQuery = "Request is missing Authentication Token"
+	msgMissingAuthJSON  = "Missing Authentication Token"
+	msgS3InvalidKey     = "The AWS Access Key Id you provided does not exist in our records."
+	msgS3Signature      = "The request signature we calculated does not match the signature you provided. Check your key and signing method."
+	msgS3Skewed         = "The difference between the request time and the current time is too large."
+	msgS3SHA256         = "The provided 'x-amz-content-sha256' header does not match what was computed."
+	msgS3ExpiredToken   = "The provided token has expired."
+	msgS3InvalidToken   = "The provided token is malformed or otherwise invalid."
+	msgS3AccessDenied   = "Access Denied"
+	msgS3MissingSHA256  = "Missing required header for this request: x-amz-content-sha256"
+	s3TimeLayout        = "2006-01-02T15:04:05Z"
+)
+
+// awsJson codes that awserr does not define.
+const (
 	codeIncompleteSigExc = "IncompleteSignatureException"
 	codeMissingAuthExc   = "MissingAuthenticationTokenException"
 	codeExpiredTokenExc  = "ExpiredTokenException"
@@ -203,7 +206,7 @@ func jsonError(e *Error) *awserr.Error {
 	case KindMissingAuthentication:
 		return wire(codeMissingAuthExc, http.StatusBadRequest, msgMissingAuthJSON)
 	case KindUnknownAccessKey, KindInvalidToken:
-		return wire(codeUnrecognized, http.StatusBadRequest, msgInvalidClientToken)
+		return wire(awserr.CodeUnrecognizedClient, http.StatusBadRequest, msgInvalidClientToken)
 	case KindExpiredToken:
 		return wire(codeExpiredTokenExc, http.StatusBadRequest, msgExpiredToken)
 	case KindSignatureMismatch, KindPayloadHashMismatch:

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 	"sync"
 )
@@ -174,4 +175,18 @@ func Fill(template string, vars map[string]string) (string, bool) {
 		b.WriteString(v)
 		template = template[i+j+1:]
 	}
+}
+
+// Actions returns the names of every action of service prefix, sorted.
+func Actions(prefix string) []string {
+	s := get(prefix)
+	if s == nil {
+		return nil
+	}
+	out := make([]string, 0, len(s.actions))
+	for _, a := range s.actions {
+		out = append(out, a.Name)
+	}
+	sort.Strings(out)
+	return out
 }

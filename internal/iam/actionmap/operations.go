@@ -3,6 +3,8 @@
 
 package actionmap
 
+import "strings"
+
 // operationActions maps operations whose IAM action is not named after
 // them, per AWS's "Required permissions for Amazon S3 API operations" page.
 // Operations absent from the authorization reference and from this table
@@ -65,4 +67,17 @@ var operationActions = map[string]string{
 	"s3:PutBucketNotificationConfiguration":          "s3:PutBucketNotification",
 	"s3:GetObjectLockConfiguration":                  "s3:GetBucketObjectLockConfiguration",
 	"s3:PutObjectLockConfiguration":                  "s3:PutBucketObjectLockConfiguration",
+}
+
+// noPermission lists the actions AWS performs for any authenticated caller,
+// whatever its policies say: "No permissions are required to perform this
+// operation" (STS GetCallerIdentity; an explicit deny does not stop it).
+var noPermission = map[string]bool{
+	"sts:getcalleridentity": true,
+}
+
+// NoPermissionRequired reports whether action is allowed to every
+// authenticated principal regardless of policies.
+func NoPermissionRequired(action string) bool {
+	return noPermission[strings.ToLower(action)]
 }

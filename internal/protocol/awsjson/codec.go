@@ -79,16 +79,19 @@ func (c *Codec) DecodeInput(r *http.Request, op *awsapi.Operation, in any) error
 // written when it returns an error, so the caller can still answer with
 // EncodeError.
 func (c *Codec) EncodeOutput(w http.ResponseWriter, op *awsapi.Operation, out any, requestID string) error {
-	body := []byte("{}")
+	buf := shape.Buffer()
+	defer shape.Release(buf)
+	body := append(*buf, "{}"...)
 	if out != nil {
 		v, t, err := shape.Struct(out)
 		if err != nil {
 			return err
 		}
-		if body, err = appendStruct(make([]byte, 0, 512), v, t); err != nil {
+		if body, err = appendStruct((*buf)[:0], v, t); err != nil {
 			return err
 		}
 	}
+	*buf = body
 	c.write(w, http.StatusOK, requestID, body)
 	return nil
 }

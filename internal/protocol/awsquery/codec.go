@@ -125,7 +125,9 @@ func values(r *http.Request) (url.Values, error) {
 // with op.ResultWrapper as the result element. Without a ResultWrapper the
 // output's members (usually none) sit directly in <OpResponse>.
 func (c *Codec) EncodeOutput(w http.ResponseWriter, op *awsapi.Operation, out any, requestID string) error {
-	b := make([]byte, 0, 1024)
+	buf := shape.Buffer()
+	defer shape.Release(buf)
+	b := *buf
 	root := op.Name + "Response"
 	b = append(b, '<')
 	b = append(b, root...)
@@ -147,6 +149,7 @@ func (c *Codec) EncodeOutput(w http.ResponseWriter, op *awsapi.Operation, out an
 	b = append(b, "</RequestId></ResponseMetadata></"...)
 	b = append(b, root...)
 	b = append(b, '>')
+	*buf = b
 	write(w, http.StatusOK, requestID, b)
 	return nil
 }

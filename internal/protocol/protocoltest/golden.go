@@ -110,7 +110,7 @@ func Golden(t *testing.T, a *Archive, name string, got []byte, update bool) bool
 }
 
 // ReadArchive reads a txtar file; WriteArchive writes one back.
-func ReadArchive(t *testing.T, path string) *Archive {
+func ReadArchive(t testing.TB, path string) *Archive {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -129,7 +129,7 @@ func WriteArchive(t *testing.T, path string, a *Archive) {
 
 // Request parses a golden "request" file: a raw HTTP/1.1 request whose
 // body runs to the end of the file (its trailing newline removed).
-func Request(t *testing.T, raw []byte) *http.Request {
+func Request(t testing.TB, raw []byte) *http.Request {
 	t.Helper()
 	head, body, _ := bytes.Cut(raw, []byte("\n\n"))
 	head = bytes.ReplaceAll(head, []byte("\n"), []byte("\r\n"))

@@ -72,8 +72,9 @@ func (c *Codec) ResolveOperation(r *http.Request) (*awsapi.Operation, error) {
 // parameters, headers and header-prefix maps (keys lower-cased), and the
 // body: a streaming payload member gets r.Body itself (the codec never
 // reads it), a blob or string payload the raw body, a structure payload or
-// the body members the XML document. Values that do not parse are
-// InvalidArgument, bad or incomplete XML is MalformedXML (400).
+// the body members the XML document. Labels, query parameters and
+// headers that do not parse are InvalidArgument; bad or incomplete XML,
+// values in it that do not parse included, is MalformedXML (400).
 func (c *Codec) DecodeInput(r *http.Request, op *awsapi.Operation, in any) error {
 	v, t, err := shape.Struct(in)
 	if err != nil {
@@ -156,15 +157,12 @@ func (c *Codec) decodeBody(r *http.Request, v reflect.Value, t *shape.Type) erro
 			return nil
 		}
 	}
-	err := xmlbody.Decode(bytes.NewReader(body), target)
-	var ve *xmlbody.ValueError
-	switch {
-	case err == nil, errors.Is(err, xmlbody.ErrEmpty):
-		return nil
-	case errors.As(err, &ve):
-		return invalidArgument(ve.Path, "", ve.Err)
+	// Syntax errors and values that do not parse are both a document that
+	// does not validate against the schema, as S3 words it.
+	if err := xmlbody.Decode(bytes.NewReader(body), target); err != nil && !errors.Is(err, xmlbody.ErrEmpty) {
+		return malformedXML(err)
 	}
-	return malformedXML(err)
+	return nil
 }
 
 func decodeQuery(fv reflect.Value, m *shape.Member, q url.Values, tmpl *template) error {

@@ -83,7 +83,9 @@ func (c *Codec) EncodeOutput(w http.ResponseWriter, op *awsapi.Operation, out an
 	if stream != nil {
 		return writeStream(w, status, stream)
 	}
-	body := c.body(op, v, t)
+	buf := shape.Buffer()
+	defer shape.Release(buf)
+	body := c.body((*buf)[:0], op, v, t)
 	if body == nil {
 		w.WriteHeader(status)
 		return nil
@@ -97,14 +99,15 @@ func (c *Codec) EncodeOutput(w http.ResponseWriter, op *awsapi.Operation, out an
 	return nil
 }
 
-// body returns the non-streaming response body of v, or nil for none.
-func (c *Codec) body(op *awsapi.Operation, v reflect.Value, t *shape.Type) []byte {
+// body appends the non-streaming response body of v to b, or returns nil
+// when there is none.
+func (c *Codec) body(b []byte, op *awsapi.Operation, v reflect.Value, t *shape.Type) []byte {
 	p := t.Payload
 	if p == nil {
 		if !t.HasBody() {
 			return nil
 		}
-		b := append(make([]byte, 0, 1024), xmlDecl...)
+		b = append(b, xmlDecl...)
 		return xmlbody.AppendStruct(b, or(t.Name, op.Name+"Result"), or(t.XMLNS, c.svc.XMLNamespace), v)
 	}
 	fv, ok := shape.Present(v.Field(p.Index))
@@ -118,7 +121,7 @@ func (c *Codec) body(op *awsapi.Operation, v reflect.Value, t *shape.Type) []byt
 		return []byte(fv.String())
 	case shape.Structure:
 		ns := or(p.XMLNS, or(p.Type.XMLNS, c.svc.XMLNamespace))
-		b := append(make([]byte, 0, 1024), xmlDecl...)
+		b = append(b, xmlDecl...)
 		return xmlbody.AppendStruct(b, p.Name, ns, fv)
 	}
 	return nil

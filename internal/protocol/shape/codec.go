@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"sync"
 
 	"github.com/berthdev/berth/internal/awserr"
 )
@@ -71,4 +72,19 @@ func OrInternal(e *awserr.Error) *awserr.Error {
 		return awserr.InternalFailure(errors.New("shape: nil error encoded"))
 	}
 	return e
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+// Buffer returns an empty byte buffer from a pool for encoding a response;
+// give it back with Release once the bytes were written out.
+func Buffer() *[]byte { return bufPool.Get().(*[]byte) }
+
+// Release returns b to the pool (very large buffers are dropped).
+func Release(b *[]byte) {
+	if cap(*b) > 1<<20 {
+		return
+	}
+	*b = (*b)[:0]
+	bufPool.Put(b)
 }

@@ -117,7 +117,8 @@ type Member struct {
 	IdempotencyToken bool
 	HostLabel        bool
 
-	namedItem bool // locationNameList was given
+	namedItem bool   // locationNameList was given
+	pathName  string // Name with a lower-case first letter, for Missing
 }
 
 // ElemName returns the XML element name (and the query key) the member's
@@ -293,6 +294,7 @@ func member(f reflect.StructField) *Member {
 	if m.Name == "" {
 		m.Name = f.Name
 	}
+	m.pathName = lowerFirst(m.Name)
 	return m
 }
 

@@ -17,16 +17,22 @@ const maxViolations = 10
 // Missing walks the decoded input v (a struct or pointer to one) and returns
 // the paths of required members that are absent, in AWS's notation:
 // "roleName", "overrides.containerOverrides.1.member.name". A nil result
-// means every required member is present.
+// means every required member is present. Paths are only built for
+// violations, so a valid input costs a walk and no allocations.
 func Missing(v reflect.Value) []string {
-	var out []string
-	missing(v, "", &out)
-	return out
+	w := walker{}
+	w.walk(v)
+	return w.out
 }
 
-func missing(v reflect.Value, path string, out *[]string) {
+type walker struct {
+	path []string // segments of the current path
+	out  []string
+}
+
+func (w *walker) walk(v reflect.Value) {
 	v, ok := Present(v)
-	if !ok || len(*out) >= maxViolations {
+	if !ok || len(w.out) >= maxViolations {
 		return
 	}
 	t := Of(v.Type())
@@ -34,34 +40,38 @@ func missing(v reflect.Value, path string, out *[]string) {
 	case Structure:
 		for _, m := range t.Members {
 			fv, ok := Present(v.Field(m.Index))
-			p := join(path, lowerFirst(m.Name))
-			if !ok {
-				if m.Required && len(*out) < maxViolations {
-					*out = append(*out, p)
-				}
-				continue
-			}
-			if k := m.Type.Kind; k == Structure || k == List || k == Map {
-				missing(fv, p, out)
+			switch {
+			case !ok && m.Required && len(w.out) < maxViolations:
+				w.out = append(w.out, strings.Join(append(w.path, m.pathName), "."))
+			case ok && nested(m.Type):
+				w.path = append(w.path, m.pathName)
+				w.walk(fv)
+				w.path = w.path[:len(w.path)-1]
 			}
 		}
 	case List:
-		if k := t.Elem.Kind; k != Structure && k != List && k != Map {
+		if !nested(t.Elem) {
 			return
 		}
 		for i := range v.Len() {
-			missing(v.Index(i), path+"."+strconv.Itoa(i+1)+".member", out)
+			w.path = append(w.path, strconv.Itoa(i+1), "member")
+			w.walk(v.Index(i))
+			w.path = w.path[:len(w.path)-2]
 		}
 	case Map:
-		if k := t.Elem.Kind; k != Structure && k != List && k != Map {
+		if !nested(t.Elem) {
 			return
 		}
 		it := v.MapRange()
 		for it.Next() {
-			missing(it.Value(), path+"."+it.Key().String(), out)
+			w.path = append(w.path, it.Key().String())
+			w.walk(it.Value())
+			w.path = w.path[:len(w.path)-1]
 		}
 	}
 }
+
+func nested(t *Type) bool { return t.Kind == Structure || t.Kind == List || t.Kind == Map }
 
 // MissingMessage formats paths from Missing as AWS words validation errors:
 // "1 validation error detected: Value null at 'roleName' failed to satisfy
@@ -80,13 +90,6 @@ func MissingMessage(paths []string) string {
 		fmt.Fprintf(&b, "Value null at '%s' failed to satisfy constraint: Member must not be null", p)
 	}
 	return b.String()
-}
-
-func join(path, name string) string {
-	if path == "" {
-		return name
-	}
-	return path + "." + name
 }
 
 func lowerFirst(s string) string {

@@ -5,18 +5,19 @@ package iam
 
 import (
 	"context"
-	"fmt"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/berthdev/berth/internal/awserr"
 	"github.com/berthdev/berth/internal/awsapi/iamapi"
+	"github.com/berthdev/berth/internal/awserr"
 )
 
 func TestService_AttachPolicy(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	must[*iamapi.CreateUserOutput](t)(s.CreateUser(ctx, &iamapi.CreateUserInput{UserName: str("u")}))
@@ -25,9 +26,18 @@ func TestService_AttachPolicy(t *testing.T) {
 	arn := *must[*iamapi.CreatePolicyOutput](t)(s.CreatePolicy(ctx, &iamapi.CreatePolicyInput{PolicyName: str("p"), Path: str("/x/"), PolicyDocument: str(allowS3)})).Policy.Arn
 
 	attach := []func(string) error{
-		func(a string) error { _, err := s.AttachUserPolicy(ctx, &iamapi.AttachUserPolicyInput{UserName: str("u"), PolicyArn: &a}); return err },
-		func(a string) error { _, err := s.AttachGroupPolicy(ctx, &iamapi.AttachGroupPolicyInput{GroupName: str("g"), PolicyArn: &a}); return err },
-		func(a string) error { _, err := s.AttachRolePolicy(ctx, &iamapi.AttachRolePolicyInput{RoleName: str("r"), PolicyArn: &a}); return err },
+		func(a string) error {
+			_, err := s.AttachUserPolicy(ctx, &iamapi.AttachUserPolicyInput{UserName: str("u"), PolicyArn: &a})
+			return err
+		},
+		func(a string) error {
+			_, err := s.AttachGroupPolicy(ctx, &iamapi.AttachGroupPolicyInput{GroupName: str("g"), PolicyArn: &a})
+			return err
+		},
+		func(a string) error {
+			_, err := s.AttachRolePolicy(ctx, &iamapi.AttachRolePolicyInput{RoleName: str("r"), PolicyArn: &a})
+			return err
+		},
 	}
 	for _, f := range attach {
 		for range 2 { // attaching twice is a no-op
@@ -109,9 +119,18 @@ func TestService_AttachPolicy(t *testing.T) {
 	wantErr(t, err, iamapi.CodeNoSuchEntity, "Policy arn:aws:iam::aws:policy/AmazonS3FullAccess was not found.")
 
 	for _, f := range []func() error{
-		func() error { _, err := s.DetachUserPolicy(ctx, &iamapi.DetachUserPolicyInput{UserName: str("u"), PolicyArn: &arn}); return err },
-		func() error { _, err := s.DetachGroupPolicy(ctx, &iamapi.DetachGroupPolicyInput{GroupName: str("g"), PolicyArn: &arn}); return err },
-		func() error { _, err := s.DetachRolePolicy(ctx, &iamapi.DetachRolePolicyInput{RoleName: str("r"), PolicyArn: &arn}); return err },
+		func() error {
+			_, err := s.DetachUserPolicy(ctx, &iamapi.DetachUserPolicyInput{UserName: str("u"), PolicyArn: &arn})
+			return err
+		},
+		func() error {
+			_, err := s.DetachGroupPolicy(ctx, &iamapi.DetachGroupPolicyInput{GroupName: str("g"), PolicyArn: &arn})
+			return err
+		},
+		func() error {
+			_, err := s.DetachRolePolicy(ctx, &iamapi.DetachRolePolicyInput{RoleName: str("r"), PolicyArn: &arn})
+			return err
+		},
 	} {
 		if err := f(); err != nil {
 			t.Fatal(err)
@@ -124,6 +143,7 @@ func TestService_AttachPolicy(t *testing.T) {
 }
 
 func TestService_AttachPolicy_Quota(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t, func(c *Config) { c.Quotas.PoliciesPerGroup = 3 })
 	ctx := context.Background()
 	must[*iamapi.CreateRoleOutput](t)(s.CreateRole(ctx, &iamapi.CreateRoleInput{RoleName: str("r"), AssumeRolePolicyDocument: str(ec2Trust)}))
@@ -153,6 +173,7 @@ func TestService_AttachPolicy_Quota(t *testing.T) {
 // keeps the policy attached), and checks the count equals the attachments
 // that exist.
 func TestService_AttachPolicy_Concurrent(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	const roles = 12

@@ -15,11 +15,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/berthdev/berth/internal/awserr"
 	"github.com/berthdev/berth/internal/awsapi/iamapi"
+	"github.com/berthdev/berth/internal/awserr"
 )
 
 func TestService_CreatePolicy(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	out := must[*iamapi.CreatePolicyOutput](t)(s.CreatePolicy(ctx, &iamapi.CreatePolicyInput{
@@ -81,6 +82,7 @@ func TestService_CreatePolicy(t *testing.T) {
 }
 
 func TestService_PolicyVersions(t *testing.T) {
+	t.Parallel()
 	now := testNow
 	s := newTestService(t, func(c *Config) { c.Clock = func() time.Time { return now } })
 	ctx := context.Background()
@@ -155,6 +157,7 @@ func TestService_PolicyVersions(t *testing.T) {
 }
 
 func TestService_ManagedCatalog(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	p := must[*iamapi.GetPolicyOutput](t)(s.GetPolicy(ctx, &iamapi.GetPolicyInput{PolicyArn: str(ec2RoleARN)})).Policy
@@ -231,6 +234,7 @@ func TestService_ManagedCatalog(t *testing.T) {
 }
 
 func TestService_ListPolicies(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	for _, n := range []string{"zeta", "alpha", "ReadOnlyAccess"} {
@@ -309,6 +313,7 @@ func TestService_ListPolicies(t *testing.T) {
 }
 
 func TestService_PolicyTags(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	arn := must[*iamapi.CreatePolicyOutput](t)(s.CreatePolicy(ctx, &iamapi.CreatePolicyInput{PolicyName: str("p"), PolicyDocument: str(allowS3)})).Policy.Arn

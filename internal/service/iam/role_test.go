@@ -12,11 +12,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/berthdev/berth/internal/awserr"
 	"github.com/berthdev/berth/internal/awsapi/iamapi"
+	"github.com/berthdev/berth/internal/awserr"
 )
 
 func TestService_CreateRole(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	out := must[*iamapi.CreateRoleOutput](t)(s.CreateRole(ctx, &iamapi.CreateRoleInput{
@@ -55,6 +56,7 @@ func TestService_CreateRole(t *testing.T) {
 }
 
 func TestService_CreateRole_Errors(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	bigTrust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"` + strings.Repeat("x", 2000) + `"}}}]}`
@@ -96,6 +98,7 @@ func TestService_CreateRole_Errors(t *testing.T) {
 }
 
 func TestService_CreateRole_URLEncodedInput(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	spaced := strings.ReplaceAll(ec2Trust, ":", ": ")
@@ -117,6 +120,7 @@ func TestService_CreateRole_URLEncodedInput(t *testing.T) {
 }
 
 func TestService_UpdateRole(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	must[*iamapi.CreateRoleOutput](t)(s.CreateRole(ctx, &iamapi.CreateRoleInput{RoleName: str("r"), AssumeRolePolicyDocument: str(ec2Trust), Description: str("d1")}))
@@ -145,6 +149,7 @@ func TestService_UpdateRole(t *testing.T) {
 }
 
 func TestService_DeleteRole_Conflicts(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	must[*iamapi.CreateRoleOutput](t)(s.CreateRole(ctx, &iamapi.CreateRoleInput{RoleName: str("r"), AssumeRolePolicyDocument: str(ec2Trust), PermissionsBoundary: str(ec2RoleARN)}))
@@ -185,6 +190,7 @@ func TestService_DeleteRole_Conflicts(t *testing.T) {
 }
 
 func TestService_ListRoles(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	for _, n := range []string{"b", "A", "c", "svc"} {
@@ -213,6 +219,7 @@ func TestService_ListRoles(t *testing.T) {
 }
 
 func TestService_RoleTagsAndLastUsed(t *testing.T) {
+	t.Parallel()
 	now := testNow
 	s := newTestService(t, func(c *Config) { c.Clock = func() time.Time { return now } })
 	ctx := context.Background()

@@ -11,11 +11,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/berthdev/berth/internal/awserr"
 	"github.com/berthdev/berth/internal/awsapi/iamapi"
+	"github.com/berthdev/berth/internal/awserr"
 )
 
 func TestService_CreateUser_Validation(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	long := strings.Repeat("a", 65)
@@ -51,6 +52,7 @@ func TestService_CreateUser_Validation(t *testing.T) {
 }
 
 func TestService_CreateUser_GetUser(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	out := must[*iamapi.CreateUserOutput](t)(s.CreateUser(ctx, &iamapi.CreateUserInput{
@@ -94,6 +96,7 @@ func TestService_CreateUser_GetUser(t *testing.T) {
 }
 
 func TestService_ListUsers_Pagination(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	var want []string
@@ -153,6 +156,7 @@ func TestService_ListUsers_Pagination(t *testing.T) {
 }
 
 func TestService_UpdateUser(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	must[*iamapi.CreateUserOutput](t)(s.CreateUser(ctx, &iamapi.CreateUserInput{UserName: str("old")}))
@@ -192,6 +196,7 @@ func TestService_UpdateUser(t *testing.T) {
 }
 
 func TestService_DeleteUser_Conflicts(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	must[*iamapi.CreateUserOutput](t)(s.CreateUser(ctx, &iamapi.CreateUserInput{UserName: str("u")}))
@@ -249,6 +254,7 @@ func TestService_DeleteUser_Conflicts(t *testing.T) {
 }
 
 func TestService_UserTags(t *testing.T) {
+	t.Parallel()
 	s := newTestService(t)
 	ctx := context.Background()
 	must[*iamapi.CreateUserOutput](t)(s.CreateUser(ctx, &iamapi.CreateUserInput{UserName: str("u"), Tags: []iamapi.Tag{{Key: str("a"), Value: str("1")}}}))

@@ -26,8 +26,9 @@ const SessionTable = "sts-sessions"
 const sweepPage = 1000
 
 // ErrSessionNotFound means no session has the access key id: it was never
-// issued, or it expired and was garbage-collected.
-var ErrSessionNotFound = errors.New("sts: session not found")
+// issued, or it expired and was garbage-collected. It wraps
+// store.ErrNotFound, so callers may test for either.
+var ErrSessionNotFound = fmt.Errorf("sts: session not found: %w", store.ErrNotFound)
 
 // Session is one issued temporary credential and everything it stands for.
 // Values returned by SessionCredential are shared with the store's cache
@@ -207,7 +208,7 @@ func (st *sessionTable) get(ctx context.Context, accessKeyID string) (*Session, 
 	}
 	r, err := st.t.Get(ctx, accessKeyID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("%w: %w", ErrSessionNotFound, err)
+		return nil, fmt.Errorf("%w: %s", ErrSessionNotFound, accessKeyID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sts: read session: %w", err)

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/berthdev/berth/internal/awsapi/stsapi"
+	"github.com/berthdev/berth/internal/store"
 )
 
 func TestService_SessionCredential_PersistsAcrossReopen(t *testing.T) {
@@ -42,8 +43,9 @@ func TestService_SessionCredential_Unknown(t *testing.T) {
 	e := newEnv(t)
 	for _, id := range []string{"ASIANEVERISSUED00001", "", "ASIA/../x"} {
 		t.Run(id, func(t *testing.T) {
-			if _, err := e.svc.SessionCredential(context.Background(), id); !errors.Is(err, ErrSessionNotFound) {
-				t.Errorf("error = %v, want ErrSessionNotFound", err)
+			_, err := e.svc.SessionCredential(context.Background(), id)
+			if !errors.Is(err, ErrSessionNotFound) || !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("error = %v, want ErrSessionNotFound wrapping store.ErrNotFound", err)
 			}
 		})
 	}
