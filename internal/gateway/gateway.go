@@ -4,6 +4,7 @@
 package gateway
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -94,8 +95,21 @@ type Deps struct {
 	// Internal serves /_berth/ and /moto-api/ paths, unauthenticated
 	// (health, and reset in test mode).
 	Internal http.Handler
-	Logger   *slog.Logger
-	Clock    func() time.Time
+	// Streams serve long-lived connections that are not API operations
+	// (the ECS agent's ACS and TCS websockets).
+	Streams []Stream
+	Logger  *slog.Logger
+	Clock   func() time.Time
+}
+
+// Stream is a SigV4-authenticated endpoint outside the operation model:
+// requests whose path starts with Prefix are authenticated as Service (an
+// empty body) and handed to Handler with the principal and request info in
+// their context. The handler authorizes what it serves.
+type Stream struct {
+	Prefix  string
+	Service *awsapi.Service
+	Handler http.Handler
 }
 
 // Gateway is an http.Handler serving every configured AWS service.
@@ -155,6 +169,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Region:    g.cfg.Region,
 		SourceIP:  sourceIP(r),
 		Secure:    r.TLS != nil,
+		Host:      r.Host,
 		Time:      start,
 	}
 	w.Header().Set("x-amzn-RequestId", info.RequestID)
@@ -167,6 +182,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			g.fail(sw, r, ep, info, err)
 		}
 	}()
+	for i := range g.deps.Streams {
+		if st := &g.deps.Streams[i]; strings.HasPrefix(r.URL.Path, st.Prefix) {
+			if err := g.serveStream(sw, r, info, st); err != nil {
+				g.fail(sw, r, g.byName[st.Service.Name], info, err)
+			}
+			return
+		}
+	}
 	ep, err := g.serve(sw, r, info)
 	if err != nil {
 		g.fail(sw, r, ep, info, err)
@@ -237,6 +260,21 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, info *reqctx.Inf
 	return ep, ep.Codec.EncodeOutput(w, op, out, info.RequestID)
 }
 
+// serveStream authenticates a stream request and hands it over.
+func (g *Gateway) serveStream(w http.ResponseWriter, r *http.Request, info *reqctx.Info, st *Stream) error {
+	info.Service, info.Operation = st.Service.Name, st.Prefix
+	if _, region := credentialScope(r); region != "" {
+		info.Region = region
+	}
+	p, err := g.deps.Authn.Authenticate(r, []byte{}, st.Service)
+	if err != nil {
+		return err
+	}
+	ctx := principal.NewContext(reqctx.With(r.Context(), info), p)
+	st.Handler.ServeHTTP(w, r.WithContext(ctx))
+	return nil
+}
+
 // statusWriter records the status written, for logs and to avoid writing an
 // error after a response has started.
 type statusWriter struct {
@@ -264,6 +302,16 @@ func (w *statusWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
+}
+
+// Hijack lets websocket upgrades through the wrapper.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("gateway: connection cannot be hijacked")
+	}
+	w.status, w.wrote = http.StatusSwitchingProtocols, true
+	return h.Hijack()
 }
 
 // Unwrap supports http.ResponseController.

@@ -20,6 +20,10 @@ type Info struct {
 	SourceIP string
 	// Secure reports whether the request arrived over TLS.
 	Secure bool
+	// Host is the Host the client addressed (host:port), for services that
+	// hand out URLs of this server (ECS DiscoverPollEndpoint, ECR proxy
+	// endpoints).
+	Host string
 	// Time is when the gateway received the request.
 	Time time.Time
 	// Service and Operation name what is being invoked.

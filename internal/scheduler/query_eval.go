@@ -82,9 +82,9 @@ func (n *node) cmpString(v string) bool {
 	case opNotIn:
 		return !slices.ContainsFunc(n.args, func(a string) bool { return n.eqValue(v, a) })
 	case opMatch:
-		return n.re.MatchString(v)
+		return n.pat.match(v)
 	case opNotMatch:
-		return !n.re.MatchString(v)
+		return !n.pat.match(v)
 	case opExists:
 		return true
 	case opNotExists:
@@ -159,9 +159,9 @@ func (n *node) evalGroups(env *evalEnv) bool {
 	case opNotIn:
 		return !slices.ContainsFunc(n.args, has)
 	case opMatch:
-		return anyGroup(n.re.MatchString)
+		return anyGroup(n.pat.match)
 	case opNotMatch:
-		return !anyGroup(n.re.MatchString)
+		return !anyGroup(n.pat.match)
 	case opExists:
 		return anyGroup(func(string) bool { return true })
 	case opNotExists:

@@ -109,6 +109,7 @@ type node struct {
 	times   []time.Time
 	dayOnly []bool // registeredAt args given as a date only
 	re      *regexp.Regexp
+	pat     pattern // a faster equivalent of re for common shapes
 }
 
 // Query is a parsed, compiled cluster query expression, safe for concurrent
@@ -376,6 +377,7 @@ func compileArgs(p *parser, n *node) error {
 			return queryError(p.lx.src, p.tok.pos, fmt.Sprintf("invalid pattern %q", n.args[0]))
 		}
 		n.re = re
+		n.pat = compilePattern(n.args[0], re)
 		return nil
 	}
 	switch n.subj {
@@ -442,69 +444,4 @@ func parseDate(s string) (time.Time, bool, bool) {
 		}
 	}
 	return time.Time{}, false, false
-}
-
-// String returns the expression in canonical form: one space around
-// operators, lists as [a, b], every and/or parenthesised, values quoted
-// only when they must be. Parsing it yields an equal Query.
-func (q *Query) String() string {
-	var b strings.Builder
-	writeNode(&b, q.root)
-	return b.String()
-}
-
-func writeNode(b *strings.Builder, n *node) {
-	switch n.kind {
-	case nodeAnd, nodeOr:
-		b.WriteByte('(')
-		writeNode(b, n.l)
-		if n.kind == nodeAnd {
-			b.WriteString(" and ")
-		} else {
-			b.WriteString(" or ")
-		}
-		writeNode(b, n.r)
-		b.WriteByte(')')
-	case nodeNot:
-		b.WriteString("not(")
-		writeNode(b, n.l)
-		b.WriteByte(')')
-	default:
-		b.WriteString(n.subject)
-		b.WriteByte(' ')
-		b.WriteString(opSymbols[n.op])
-		switch n.op {
-		case opExists, opNotExists:
-		case opIn, opNotIn:
-			b.WriteString(" [")
-			for i, a := range n.args {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString(quoteValue(a))
-			}
-			b.WriteByte(']')
-		default:
-			b.WriteByte(' ')
-			b.WriteString(quoteValue(n.args[0]))
-		}
-	}
-}
-
-// quoteValue quotes v unless it lexes as one word.
-func quoteValue(v string) string {
-	plain := v != ""
-	for _, r := range v {
-		if !isWordRune(r) {
-			plain = false
-			break
-		}
-	}
-	switch {
-	case plain:
-		return v
-	case !strings.ContainsRune(v, '\''):
-		return "'" + v + "'"
-	}
-	return `"` + v + `"`
 }

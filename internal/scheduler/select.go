@@ -376,6 +376,12 @@ func cmpUint(a, b uint64) int {
 	return 0
 }
 
+// sameString is a == b, rejecting most unequal values (zone names differ
+// in their last byte) without a full comparison.
+func sameString(a, b string) bool {
+	return len(a) == len(b) && (len(a) == 0 || a[len(a)-1] == b[len(b)-1]) && a == b
+}
+
 // mix is SplitMix64's finalizer: distinct inputs give distinct, uniformly
 // spread outputs, so ranks from one random seed order instances at random.
 func mix(x uint64) uint64 {
@@ -394,7 +400,7 @@ type interner struct {
 }
 
 func (in *interner) id(v string) int32 {
-	if int(in.last) < len(in.list) && in.list[in.last] == v {
+	if int(in.last) < len(in.list) && sameString(in.list[in.last], v) {
 		return in.last
 	}
 	id := in.lookup(v)
@@ -409,7 +415,7 @@ func (in *interner) lookup(v string) int32 {
 		}
 	} else {
 		for i, s := range in.list {
-			if s == v {
+			if sameString(s, v) {
 				return int32(i)
 			}
 		}

@@ -18,6 +18,12 @@ import (
 // stable across restarts of one data dir.
 const memberName = "berth"
 
+// Raft timing of the single embedded member; see startEmbedded.
+const (
+	singleMemberTickMs     = 10
+	singleMemberElectionMs = 100
+)
+
 // startEmbedded starts a single-member etcd in cfg.DataDir/etcd and waits
 // until it serves. It is tuned for a durable single member:
 //   - fsync of WAL and backend on (etcd's default; UnsafeNoFsync is never set),
@@ -25,6 +31,12 @@ const memberName = "berth"
 //   - periodic auto-compaction keeping cfg.CompactionRetention of history;
 //   - backend quota cfg.QuotaBytes (at most 8 GiB);
 //   - --max-txn-ops cfg.MaxTxnOps;
+//   - a 10ms raft tick and 100ms election timeout: a single member has no
+//     one to heartbeat to, and raft's randomized election timeout (1 to 2
+//     election timeouts, less the ticks etcd fast-forwards at boot) is most
+//     of the startup time: with etcd's 100ms/1s defaults the member waits
+//     0.1-1s before electing itself, with these 10-100ms. Members joined
+//     into a multi-member cluster need etcd's defaults back;
 //   - the raft peer listener on cfg.PeerURL (ephemeral loopback port by
 //     default) and no client listener unless cfg.ClientURL is set: the Store
 //     talks to the member in process through v3client.
@@ -53,6 +65,7 @@ func startEmbedded(ctx context.Context, cfg Config, lg *zap.Logger) (*embed.Etcd
 		ec.ListenClientUrls = []url.URL{*client}
 		ec.AdvertiseClientUrls = []url.URL{*client}
 	}
+	ec.TickMs, ec.ElectionMs = singleMemberTickMs, singleMemberElectionMs
 	ec.EnableGRPCGateway = false
 	ec.AutoCompactionMode = embed.CompactorModePeriodic
 	ec.AutoCompactionRetention = cfg.CompactionRetention.String()

@@ -14,6 +14,9 @@ import (
 func (g *generator) ops() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(header)
+	fmt.Fprintf(&b, "// Package %s is the generated wire layer of %s (API version %s):\n", g.pkg, g.m.Metadata.ServiceID, g.m.Metadata.APIVersion)
+	b.WriteString("// typed inputs and outputs, the API interface with its Unimplemented base,\n")
+	b.WriteString("// the operation table and the error constructors. See internal/awsapi.\n")
 	fmt.Fprintf(&b, "package %s\n\n", g.pkg)
 	b.WriteString("import (\n\t\"context\"\n\n\t\"github.com/berthdev/berth/internal/awsapi\"\n\t\"github.com/berthdev/berth/internal/awserr\"\n)\n\n")
 

@@ -5,6 +5,7 @@ package awsjson
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -35,7 +36,8 @@ func (e *decodeError) Error() string {
 }
 
 func at(err error, name string) error {
-	if de, ok := err.(*decodeError); ok {
+	var de *decodeError
+	if errors.As(err, &de) {
 		de.path = append(de.path, name)
 	}
 	return err
@@ -52,7 +54,7 @@ type decoder struct {
 // decodeBody decodes data (an object, or nothing at all) into the struct v.
 func decodeBody(data []byte, v reflect.Value) error {
 	d := decoder{data: data}
-	if d.peek() == 0 {
+	if d.peek(); d.pos == len(d.data) {
 		return nil // an empty body is {}
 	}
 	t := shape.Of(v.Type())
@@ -62,7 +64,7 @@ func decodeBody(data []byte, v reflect.Value) error {
 	if err := d.value(v, t, shape.TimeDefault); err != nil {
 		return err
 	}
-	if d.peek() != 0 {
+	if d.peek(); d.pos != len(d.data) {
 		return d.syntax("unexpected data after the top-level object")
 	}
 	return nil
@@ -116,9 +118,7 @@ func (d *decoder) list(v reflect.Value, t *shape.Type) error {
 	if d.peek() != '[' {
 		return d.mismatch("list")
 	}
-	if v.IsNil() {
-		v.Set(reflect.MakeSlice(v.Type(), 0, 4))
-	}
+	v.Set(reflect.MakeSlice(v.Type(), 0, 4)) // a repeated member replaces the list
 	d.pos++
 	if err := d.enter(); err != nil {
 		return err

@@ -6,11 +6,11 @@ package awsquery
 import (
 	"errors"
 	"maps"
-	"mime"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/berthdev/berth/internal/awsapi"
 	"github.com/berthdev/berth/internal/awserr"
@@ -76,9 +76,9 @@ func (c *Codec) DecodeInput(r *http.Request, op *awsapi.Operation, in any) error
 	return nil
 }
 
-// values returns the merged query string and form body of r, parsing them
-// once (r.Form caches the result, as http.Request.ParseForm does). A POST
-// without a Content-Type is read as a form, as AWS does.
+// values returns the merged form body and query string of r, parsing
+// them once (r.Form caches the result, as http.Request.ParseForm does). A
+// body without a Content-Type is read as a form, as AWS does.
 func values(r *http.Request) (url.Values, error) {
 	if r.Form != nil {
 		return r.Form, nil
@@ -87,34 +87,37 @@ func values(r *http.Request) (url.Values, error) {
 		return awserr.New(awserr.CodeMalformedQueryString, http.StatusBadRequest,
 			"The request parameters could not be parsed").WithCause(err)
 	}
-	if r.Method == http.MethodGet || r.Header.Get("Content-Type") != "" {
-		if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method != http.MethodGet &&
-			ct != "application/x-www-form-urlencoded" {
+	form := url.Values{}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if ct := r.Header.Get("Content-Type"); ct != "" && !isForm(ct) {
 			return nil, awserr.New("UnsupportedMediaType", http.StatusUnsupportedMediaType,
 				"Content-Type %q is not supported, use application/x-www-form-urlencoded", ct)
 		}
-		if err := r.ParseForm(); err != nil {
+		body, aerr := shape.ReadBody(r)
+		if aerr != nil {
+			return nil, aerr
+		}
+		var err error
+		if form, err = url.ParseQuery(string(body)); err != nil {
 			return nil, bad(err)
 		}
-		return r.Form, nil
 	}
-	body, aerr := shape.ReadBody(r)
-	if aerr != nil {
-		return nil, aerr
+	if r.URL.RawQuery != "" {
+		query, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			return nil, bad(err)
+		}
+		for k, vs := range query {
+			form[k] = append(form[k], vs...)
+		}
 	}
-	post, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, bad(err)
-	}
-	query, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return nil, bad(err)
-	}
-	for k, vs := range query {
-		post[k] = append(post[k], vs...)
-	}
-	r.PostForm, r.Form = post, post
-	return post, nil
+	r.PostForm, r.Form = form, form
+	return form, nil
+}
+
+func isForm(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded")
 }
 
 // EncodeOutput writes out (a pointer to op's output structure, or nil) as

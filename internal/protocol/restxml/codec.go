@@ -24,13 +24,14 @@ type Codec struct {
 	svc         *awsapi.Service
 	templates   []*template
 	byOp        map[string]*template
+	byMethod    map[string][]*template
 	bucketHosts bool // templates start with /{Bucket}: accept virtual hosts
 }
 
 // New compiles the HTTP bindings of svc's operations. Operations without a
 // RequestURI are not routable.
 func New(svc *awsapi.Service) *Codec {
-	c := &Codec{svc: svc, byOp: map[string]*template{}}
+	c := &Codec{svc: svc, byOp: map[string]*template{}, byMethod: map[string][]*template{}}
 	for _, op := range svc.Operations {
 		if op.RequestURI == "" {
 			continue
@@ -38,6 +39,7 @@ func New(svc *awsapi.Service) *Codec {
 		t := compile(op)
 		c.templates = append(c.templates, t)
 		c.byOp[op.Name] = t
+		c.byMethod[op.HTTPMethod] = append(c.byMethod[op.HTTPMethod], t)
 		if len(t.segs) > 0 && t.segs[0].label && t.segs[0].text == "Bucket" {
 			c.bucketHosts = true
 		}
@@ -74,7 +76,8 @@ func (c *Codec) ResolveOperation(r *http.Request) (*awsapi.Operation, error) {
 // reads it), a blob or string payload the raw body, a structure payload or
 // the body members the XML document. Labels, query parameters and
 // headers that do not parse are InvalidArgument; bad or incomplete XML,
-// values in it that do not parse included, is MalformedXML (400).
+// values in it that do not parse included, is MalformedXML; a missing
+// required label, parameter or header is InvalidRequest (all 400).
 func (c *Codec) DecodeInput(r *http.Request, op *awsapi.Operation, in any) error {
 	v, t, err := shape.Struct(in)
 	if err != nil {
@@ -108,7 +111,12 @@ func (c *Codec) DecodeInput(r *http.Request, op *awsapi.Operation, in any) error
 	if err := c.decodeBody(r, v, t); err != nil {
 		return err
 	}
-	if missing := shape.Missing(v); missing != nil {
+	for _, m := range t.Members {
+		if _, ok := shape.Present(v.Field(m.Index)); !ok && m.Required && m.Location != shape.Body {
+			return awserr.New("InvalidRequest", http.StatusBadRequest, "Missing required parameter %s", m.Name)
+		}
+	}
+	if missing := shape.Missing(v); missing != nil { // then it is in the body
 		return malformedXML(errors.New(shape.MissingMessage(missing)))
 	}
 	return nil

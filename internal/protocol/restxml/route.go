@@ -122,35 +122,69 @@ func compile(op *awsapi.Operation) *template {
 	return t
 }
 
-// match matches the escaped path segments against the template and
-// returns the unescaped label values, indexed like t.segs.
-func (t *template) match(segs []string) ([]string, bool) {
-	if n := len(segs); !t.greedy && n == len(t.segs)+1 && segs[n-1] == "" {
-		segs = segs[:n-1] // tolerate one trailing slash
+// fits reports whether the escaped path segments fit the template; it
+// does not allocate.
+func (t *template) fits(segs []string) bool {
+	segs = t.trim(segs)
+	n := len(t.segs)
+	if t.greedy {
+		// A greedy label takes the rest of the path and must not be empty.
+		if len(segs) < n || len(segs) == n && segs[n-1] == "" {
+			return false
+		}
+		n--
+	} else if len(segs) != n {
+		return false
 	}
+	for i, s := range t.segs[:n] {
+		switch {
+		case segs[i] == "":
+			return false
+		case s.label:
+		case !strings.Contains(segs[i], "%"):
+			if segs[i] != s.text {
+				return false
+			}
+		default:
+			if v, err := url.PathUnescape(segs[i]); err != nil || v != s.text {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// match returns the URL-decoded label values of segments that fit the
+// template, indexed like t.segs, or false if an escape is malformed.
+func (t *template) match(segs []string) ([]string, bool) {
+	if !t.fits(segs) {
+		return nil, false
+	}
+	segs = t.trim(segs)
 	vals := make([]string, len(t.segs))
 	for i, s := range t.segs {
+		raw := segs[i]
 		if t.greedy && i == len(t.segs)-1 {
-			if i >= len(segs) {
-				return nil, false
-			}
-			v, err := url.PathUnescape(strings.Join(segs[i:], "/"))
-			if err != nil || v == "" {
-				return nil, false
-			}
-			vals[i] = v
-			return vals, true
+			raw = strings.Join(segs[i:], "/")
 		}
-		if i >= len(segs) {
-			return nil, false
+		if !s.label {
+			continue
 		}
-		v, err := url.PathUnescape(segs[i])
-		if err != nil || v == "" || !s.label && v != s.text {
+		v, err := url.PathUnescape(raw)
+		if err != nil {
 			return nil, false
 		}
 		vals[i] = v
 	}
-	return vals, len(segs) == len(t.segs)
+	return vals, true
+}
+
+// trim drops the one trailing slash a non-greedy template tolerates.
+func (t *template) trim(segs []string) []string {
+	if n := len(segs); !t.greedy && n == len(t.segs)+1 && segs[n-1] == "" {
+		return segs[:n-1]
+	}
+	return segs
 }
 
 // accepts reports whether the query string and headers satisfy t.
@@ -198,27 +232,22 @@ func (c *Codec) route(r *http.Request) (*template, []string, *awserr.Error) {
 	segs := c.segments(r)
 	q := r.URL.Query()
 	var best *template
-	var bestVals []string
-	pathMatched := false
-	for _, t := range c.templates {
-		vals, ok := t.match(segs)
-		if !ok {
-			continue
-		}
-		pathMatched = true
-		if t.op.HTTPMethod != r.Method || !t.accepts(q, r.Header) {
-			continue
-		}
-		if best == nil || t.better(best) {
-			best, bestVals = t, vals
+	for _, t := range c.byMethod[r.Method] {
+		if t.fits(segs) && t.accepts(q, r.Header) && (best == nil || t.better(best)) {
+			best = t
 		}
 	}
 	if best != nil {
-		return best, bestVals, nil
+		if vals, ok := best.match(segs); ok {
+			return best, vals, nil
+		}
+		return nil, nil, awserr.New("InvalidURI", http.StatusBadRequest, "Couldn't parse the specified URI.")
 	}
-	if pathMatched {
-		return nil, nil, awserr.New("MethodNotAllowed", http.StatusMethodNotAllowed,
-			"The specified method is not allowed against this resource.")
+	for _, t := range c.templates {
+		if t.fits(segs) {
+			return nil, nil, awserr.New("MethodNotAllowed", http.StatusMethodNotAllowed,
+				"The specified method is not allowed against this resource.")
+		}
 	}
 	return nil, nil, awserr.New("InvalidURI", http.StatusBadRequest, "Couldn't parse the specified URI.")
 }

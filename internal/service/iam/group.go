@@ -137,12 +137,11 @@ func (s *Service) ListGroupsForUser(ctx context.Context, in *iamapi.ListGroupsFo
 	if err != nil {
 		return nil, err
 	}
-	all, err := all(ctx, s.t.groups)
+	groups, err := s.groupsByID(ctx, u.Groups)
 	if err != nil {
 		return nil, err
 	}
-	all = slices.DeleteFunc(all, func(g *groupRec) bool { return !slices.Contains(u.Groups, g.ID) })
-	return groupPage(s, all, in.Marker, in.MaxItems, func(gs []iamapi.Group, truncated bool, marker *string) *iamapi.ListGroupsForUserOutput {
+	return groupPage(s, groups, in.Marker, in.MaxItems, func(gs []iamapi.Group, truncated bool, marker *string) *iamapi.ListGroupsForUserOutput {
 		return &iamapi.ListGroupsForUserOutput{Groups: gs, IsTruncated: &truncated, Marker: marker}
 	})
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -144,8 +143,6 @@ func userCtx(name string) context.Context {
 		ARN: arn.IAM(testAccount, "user/"+name),
 	})
 }
-
-var nameSeq atomic.Int64
 
 func policyARN(name string) string { return arn.IAM(testAccount, "policy/"+name) }
 

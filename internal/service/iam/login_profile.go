@@ -5,11 +5,13 @@ package iam
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/berthdev/berth/internal/awsapi/iamapi"
 	"github.com/berthdev/berth/internal/awserr"
 	"github.com/berthdev/berth/internal/principal"
+	"github.com/berthdev/berth/internal/store"
 )
 
 func loginNotFound(user string) error {
@@ -187,12 +189,16 @@ func (s *Service) ChangePassword(ctx context.Context, in *iamapi.ChangePasswordI
 	return &iamapi.ChangePasswordOutput{}, nil
 }
 
-// CheckPassword reports whether password is userName's console password.
-// It is for a console sign-in; a user without a login profile has none.
+// CheckPassword reports whether password is userName's console password,
+// for a console sign-in; a user without a login profile has none. An
+// unknown user is an error wrapping ErrNotFound.
 func (s *Service) CheckPassword(ctx context.Context, userName, password string) (bool, error) {
 	rec, err := s.t.users.Get(ctx, nameKey(userName))
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
 		return false, notFound("user %s", userName)
+	}
+	if err != nil {
+		return false, err
 	}
 	u := rec.Value
 	return u.Login != nil && checkPasswordHash(u.Login.Hash, password), nil

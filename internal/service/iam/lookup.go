@@ -90,14 +90,11 @@ func (s *Service) userPolicies(ctx context.Context, u *userRec) (*PolicySet, err
 	s.addInline(&set.Identity, s.userARN(u), u.ID, u.Inline)
 	s.addManaged(ctx, &set.Identity, u.Attached)
 	if len(u.Groups) > 0 {
-		groups, err := all(ctx, s.t.groups)
+		groups, err := s.groupsByID(ctx, u.Groups)
 		if err != nil {
 			return nil, err
 		}
 		for _, g := range groups {
-			if !slices.Contains(u.Groups, g.ID) {
-				continue
-			}
 			s.addInline(&set.Identity, entityARN(s.cfg.AccountID, "group", g.Path, g.Name), g.ID, g.Inline)
 			s.addManaged(ctx, &set.Identity, g.Attached)
 		}

@@ -113,4 +113,25 @@ func TestService_SDK_Paginators(t *testing.T) {
 	if len(names) != 5 || names[0] != "a" || names[4] != "e" {
 		t.Errorf("users = %v", names)
 	}
+
+	// A key never used: no date, "N/A" for service and region.
+	k, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lu, err := c.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: k.AccessKey.AccessKeyId})
+	if err != nil || aws.ToString(lu.AccessKeyLastUsed.ServiceName) != "N/A" || lu.AccessKeyLastUsed.LastUsedDate != nil || aws.ToString(lu.UserName) != "a" {
+		t.Errorf("GetAccessKeyLastUsed = %+v, %v", lu, err)
+	}
+	if _, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("a"), PolicyName: aws.String("p"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/a+b c"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	gp, err := c.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String("a"), PolicyName: aws.String("p")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc, _ := url.QueryUnescape(aws.ToString(gp.PolicyDocument)); doc != `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/a+b c"}]}` {
+		t.Errorf("GetUserPolicy document = %s", doc)
+	}
 }

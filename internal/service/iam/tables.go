@@ -29,6 +29,7 @@ const (
 const (
 	indexGroup  = "group"  // users by group id
 	indexPolicy = "policy" // users, groups, roles by attached or boundary policy ARN
+	indexID     = "id"     // groups by group id
 )
 
 // key is the record key of id in table, relative to the store prefix; it
@@ -104,6 +105,9 @@ func openTables(ctx context.Context, st *store.Store) (*tables, error) {
 		if e := t.groups.Index(indexPolicy, func(g *groupRec) []string { return g.Attached }); e != nil {
 			return e
 		}
+		if e := t.groups.Index(indexID, func(g *groupRec) []string { return []string{g.ID} }); e != nil {
+			return e
+		}
 		return t.roles.Index(indexPolicy, func(r *roleRec) []string { return policyUses(r.Attached, r.Boundary) })
 	})
 	if err != nil {
@@ -147,4 +151,18 @@ func byIndex[T any](ctx context.Context, t *store.Table[T], index, value string)
 		return nil, err
 	}
 	return values(recs), nil
+}
+
+// groupsByID returns the groups with the given ids that exist, shared with
+// the cache.
+func (s *Service) groupsByID(ctx context.Context, ids []string) ([]*groupRec, error) {
+	var out []*groupRec
+	for _, id := range ids {
+		gs, err := byIndex(ctx, s.t.groups, indexID, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, gs...)
+	}
+	return out, nil
 }

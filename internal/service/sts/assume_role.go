@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,19 +50,9 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleInput) (*
 	if err := checkARN(roleARN); err != nil {
 		return nil, err
 	}
-	p, err := caller(ctx)
+	p, err := assumingCaller(ctx, in, roleARN)
 	if err != nil {
 		return nil, err
-	}
-	switch p.Kind {
-	case principal.Root:
-		return nil, accessDenied(ErrAssumeDenied, "Roles may not be assumed by root accounts.")
-	case principal.User, principal.AssumedRole, principal.FederatedUser:
-	default:
-		return nil, accessDenied(ErrAssumeDenied, "%s", denyMessage(p.ARN, ActionAssumeRole, roleARN))
-	}
-	if in.SerialNumber != nil || in.TokenCode != nil {
-		return nil, accessDenied(errMFAUnsupported, "MultiFactorAuthentication failed with invalid MFA one time pass code.")
 	}
 
 	// Role chaining: any temporary credentials, including GetSessionToken's.
@@ -106,29 +98,15 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleInput) (*
 		}
 	}
 
-	duration := defaultRoleSession
-	if in.DurationSeconds != nil {
-		duration = time.Duration(*in.DurationSeconds) * time.Second
+	duration, err := assumeDuration(in.DurationSeconds, role, chained)
+	if err != nil {
+		return nil, err
 	}
-	if duration > maxSession(role) {
-		return nil, validationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
-	}
-	if chained && duration > chainedSessionMax {
-		return nil, validationError("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
-	}
-
 	policies, policyARNs, err := s.sessionPolicies(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	requested := map[string]string{}
-	var transitive []string
-	for _, t := range in.Tags {
-		requested[*t.Key] = *t.Value
-	}
-	for _, k := range in.TransitiveTagKeys {
-		transitive = append(transitive, tagKeyIn(requested, k))
-	}
+	requested, transitive := requestedTags(in)
 	var packed *int32
 	if in.Policy != nil || len(in.PolicyArns) > 0 || len(in.Tags) > 0 || len(inherited) > 0 {
 		pct, err := packedPolicySize(in.Policy, policyARNs, inherited, requested, transitive)
@@ -137,9 +115,7 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleInput) (*
 		}
 		packed = &pct
 	}
-	for k := range inherited {
-		transitive = append(transitive, k)
-	}
+	transitive = append(transitive, slices.Sorted(maps.Keys(inherited))...)
 
 	sp := roleSessionPrincipal(role, sessionName)
 	sp.SessionPolicies, sp.SessionPolicyARNs = policies, policyARNs
@@ -174,6 +150,58 @@ func (s *Service) judge(ctx context.Context, req AssumeRequest, who string) erro
 		msg = denyMessage(who, req.Action, req.Role.ARN)
 	}
 	return accessDenied(ErrAssumeDenied, "%s", msg)
+}
+
+// assumingCaller returns the caller of AssumeRole if it may assume roles
+// at all: IAM users and role or federated sessions, without MFA (berth has
+// no MFA devices). The root may not.
+func assumingCaller(ctx context.Context, in *stsapi.AssumeRoleInput, roleARN string) (*principal.Principal, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	switch p.Kind {
+	case principal.Root:
+		return nil, accessDenied(ErrAssumeDenied, "Roles may not be assumed by root accounts.")
+	case principal.User, principal.AssumedRole, principal.FederatedUser:
+	default:
+		return nil, accessDenied(ErrAssumeDenied, "%s", denyMessage(p.ARN, ActionAssumeRole, roleARN))
+	}
+	if in.SerialNumber != nil || in.TokenCode != nil {
+		return nil, accessDenied(errMFAUnsupported, "MultiFactorAuthentication failed with invalid MFA one time pass code.")
+	}
+	return p, nil
+}
+
+// assumeDuration is the session length AssumeRole grants: DurationSeconds
+// (default one hour) within the role's MaxSessionDuration and, for role
+// chaining, within one hour.
+func assumeDuration(seconds *int32, role *Role, chained bool) (time.Duration, error) {
+	d := defaultRoleSession
+	if seconds != nil {
+		d = time.Duration(*seconds) * time.Second
+	}
+	if d > maxSession(role) {
+		return 0, validationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+	}
+	if chained && d > chainedSessionMax {
+		return 0, validationError("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+	}
+	return d, nil
+}
+
+// requestedTags returns the session tags of in and its transitive keys,
+// spelt as in the tags.
+func requestedTags(in *stsapi.AssumeRoleInput) (map[string]string, []string) {
+	tags := make(map[string]string, len(in.Tags))
+	for _, t := range in.Tags {
+		tags[*t.Key] = *t.Value
+	}
+	var transitive []string
+	for _, k := range in.TransitiveTagKeys {
+		transitive = append(transitive, tagKeyIn(tags, k))
+	}
+	return tags, transitive
 }
 
 // parentSession returns the session p signed with when p is a role session

@@ -191,7 +191,9 @@ func TestService_AssumeRole_Denied(t *testing.T) {
 		},
 		{
 			name: "MFA is not supported", ctx: as(userX),
-			in:   assumeIn("y", func(in *stsapi.AssumeRoleInput) { in.SerialNumber, in.TokenCode = ptr("arn:aws:iam::123456789012:mfa/x"), ptr("123456") }),
+			in: assumeIn("y", func(in *stsapi.AssumeRoleInput) {
+				in.SerialNumber, in.TokenCode = ptr("arn:aws:iam::123456789012:mfa/x"), ptr("123456")
+			}),
 			code: awserr.CodeAccessDenied, status: http.StatusForbidden, want: "MultiFactorAuthentication failed with invalid MFA one time pass code.",
 		},
 	}

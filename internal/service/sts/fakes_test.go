@@ -294,8 +294,8 @@ func newEnvAt(t *testing.T, dir string, opts ...func(*Config)) *env {
 		judge: &fakeJudge{},
 		roles: testRoles(),
 		policies: &fakePolicies{docs: map[string]string{
-			arn.IAM(testAccount, "policy/readonly"): `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}]}`,
-			"arn:aws:iam::aws:policy/ReadOnlyAccess":  `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:Describe*","Resource":"*"}]}`,
+			arn.IAM(testAccount, "policy/readonly"):  `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}]}`,
+			"arn:aws:iam::aws:policy/ReadOnlyAccess": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:Describe*","Resource":"*"}]}`,
 		}},
 	}
 	cfg := Config{AccountID: testAccount, Region: "us-east-1", Clock: e.clock.Now}
