@@ -36,14 +36,18 @@
 //     request's task group (a service's tasks are group service:<name>,
 //     standalone tasks family:<family> unless named; "Group related Amazon
 //     ECS tasks") across the field's values, counting tasks already
-//     running; random draws uniformly. A chain applies its strategies in
+//     running (an instance without the attribute counts as the value "");
+//     random draws uniformly. A chain applies its strategies in
 //     order, each breaking the previous one's ties; remaining ties are
 //     broken at random. Without strategies, a service's tasks spread on
 //     attribute:ecs.availability-zone and standalone tasks are random.
 //   - Constraints ("Amazon ECS task placement constraints"):
 //     distinctInstance keeps each task of the group on its own instance
 //     (tasks already running included); memberOf takes a cluster query
-//     expression ("Cluster query language"), see ParseQuery.
+//     expression ("Cluster query language"), see ParseQuery, whose Query
+//     also serves ListContainerInstances' filter. A condition on a missing
+//     attribute is false except for !exists, as the guide's
+//     "attribute:stack != prod" example implies.
 //   - Resources: the task-level cpu and memory, or the containers' sums
 //     (TaskResources). Bridge mode maps hostPort 0 to a dynamic port from
 //     the instance's ephemeral range (DefaultDynamicPorts), host mode uses
@@ -54,11 +58,14 @@
 // memberOf(runningTasksCount == 0) puts one task per empty instance.
 //
 // Scale: chains with spread examine every instance once per call (O(n)),
-// then pay O(cells + log n) per task, where a cell is a combination of
-// spread attribute values; binpack and random examine a random sample of
-// DefaultSampleSize feasible instances, widening it only when it fills up.
-// Not modelled: GPUs, ENI trunking (RESOURCE:ENI), LOCATION, capacity
-// providers.
+// keep only the Count best candidates of each cell when a binpack or
+// instanceId spread ranks them (a cell is a combination of spread attribute
+// values; placing Count tasks never needs more), and then pay
+// O(cells + log Count) per task; binpack and random examine a random sample
+// of DefaultSampleSize feasible instances, widening it only when it fills
+// up. Candidate storage is pooled across calls.
+// Not modelled: GPUs, ENI limits (RESOURCE:ENI), LOCATION, capacity
+// providers, containerPortRange mappings.
 //
 // Example, placing three tasks of a service and committing them:
 //

@@ -5,6 +5,7 @@ package scheduler_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"sort"
 	"testing"
@@ -378,6 +379,31 @@ func TestPlace_SampledChainStillFindsTheOneFreeInstance(t *testing.T) {
 		if diff := cmp.Diff(map[string]int{free.ID: 3}, schedtest.PerInstance(ps)); diff != "" || len(fails) != 0 {
 			t.Errorf("%s: placements (-want +got):\n%s failures: %d", s.Type, diff, len(fails))
 		}
+	}
+}
+
+func TestPlace_SampleWidensWhenItFills(t *testing.T) {
+	for _, s := range []scheduler.Strategy{binpackMemory, random} {
+		h := schedtest.New("default")
+		h.Add(300, schedtest.Memory(1024))
+		req := newReq(250, 1, 1024, s)
+		ps, fails := h.Place(t, req)
+		if len(ps) != 250 || len(fails) != 0 {
+			t.Fatalf("%s: placed %d, %d failures", s.Type, len(ps), len(fails))
+		}
+		h.Commit(t, req, ps)
+		h.CheckInvariants(t)
+	}
+}
+
+func TestPlace_SpreadManyValues(t *testing.T) {
+	h := schedtest.New("default")
+	h.Add(60, schedtest.Each(func(in *scheduler.Instance, i int) { in.Attributes["rack"] = fmt.Sprint("r", i%20) }))
+	req := newReq(45, 1, 1, scheduler.Strategy{Type: scheduler.StrategySpread, Field: "attribute:rack"})
+	ps, _ := h.Place(t, req)
+	h.Commit(t, req, ps)
+	if got := h.CountsByAttr("rack", "family:app"); len(got) != 20 || schedtest.Spread(got) > 1 {
+		t.Errorf("rack counts %v", got)
 	}
 }
 

@@ -108,13 +108,9 @@ func (n *node) eqValue(v, a string) bool {
 	return v == a
 }
 
+// cmpNumber applies an ordering operator (the only ones
+// runningTasksCount accepts) to v.
 func (n *node) cmpNumber(v float64) bool {
-	switch n.op {
-	case opIn:
-		return slices.Contains(n.nums, v)
-	case opNotIn:
-		return !slices.Contains(n.nums, v)
-	}
 	return cmpResult(n.op, compareFloat(v, n.nums[0]))
 }
 

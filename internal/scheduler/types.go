@@ -19,9 +19,10 @@ const (
 // failures[].reason. Sources: "Amazon ECS API failure reasons" in the ECS
 // Developer Guide (RESOURCE:*, AGENT, ATTRIBUTE, MISSING, INACTIVE) and the
 // messages ECS returns for unsatisfied constraints (quoted in
-// aws/amazon-ecs-agent#3044 and aws/containers-roadmap#723). A status other
-// than INACTIVE (DRAINING, REGISTERING...) is reported with the status as the
-// reason, like INACTIVE; see ReasonFor.
+// aws/amazon-ecs-agent#3044 and aws/containers-roadmap#723). An instance
+// whose status is not ACTIVE is reported with its status as the reason:
+// INACTIVE as StartTask documents it, and likewise DRAINING, REGISTERING...
+// (berth's choice; ECS does not document RunTask's treatment of those).
 const (
 	ReasonCPU              = "RESOURCE:CPU"
 	ReasonMemory           = "RESOURCE:MEMORY"

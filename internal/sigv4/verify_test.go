@@ -5,6 +5,7 @@ package sigv4_test
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/url"
@@ -336,5 +337,25 @@ func TestVerifier_SDKSignerOptions(t *testing.T) {
 	var e *sigv4.Error
 	if !errors.As(err, &e) || !strings.Contains(e.CanonicalRequest, "\n/stage/a%2520b\n") {
 		t.Errorf("canonical request should double-encode the path: %+v", e)
+	}
+}
+
+// TestVerifier_DateHeader proves the HTTP Date header stands in for a
+// missing X-Amz-Date (signature computed independently, as the SDK always
+// sends X-Amz-Date).
+func TestVerifier_DateHeader(t *testing.T) {
+	const date = "Mon, 01 Jan 2024 00:24:00 GMT"
+	canonical := "GET\n/\nAction=ListUsers&Version=2010-05-08\ndate:" + date + "\nhost:iam.local\n\ndate;host\n" + emptyHash
+	o := newChunkOracle(testSecret, "20240101T002400Z", "iam", "")
+	sig := hex.EncodeToString(hmacSHA256(o.key, "AWS4-HMAC-SHA256\n20240101T002400Z\n"+o.scope+"\n"+sha([]byte(canonical))))
+	r, _ := http.NewRequest("GET", "http://iam.local/?Version=2010-05-08&Action=ListUsers", nil)
+	r.Header.Set("Date", date)
+	r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+testAKID+"/"+o.scope+", SignedHeaders=date;host, Signature="+sig)
+	res, err := newVerifier(testNow).Verify(context.Background(), r, nil)
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if want := time.Date(2024, 1, 1, 0, 24, 0, 0, time.UTC); !res.SigningTime.Equal(want) {
+		t.Errorf("SigningTime = %v, want %v", res.SigningTime, want)
 	}
 }

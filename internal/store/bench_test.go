@@ -186,6 +186,7 @@ func closeBenchFixture() {
 func BenchmarkStore_Reopen100k(b *testing.B) {
 	fixture100k(b)
 	ctx := context.Background()
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		benchFix.s.Close()

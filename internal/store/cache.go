@@ -98,11 +98,7 @@ func (c *cache[T]) addIndex(name string, fn IndexFunc[T]) error {
 	if _, ok := c.indexes[name]; ok {
 		return fmt.Errorf("store: table %q already has index %q", c.table, name)
 	}
-	ix := newIndex(fn)
-	for id, e := range c.items {
-		ix.insert(id, e.val)
-	}
-	c.indexes[name] = ix
+	c.indexes[name] = c.buildIndex(fn, c.items, &c.ids)
 	return nil
 }
 
@@ -122,12 +118,18 @@ func (c *cache[T]) replace(kvs []tableKV) {
 	defer c.mu.Unlock()
 	c.items, c.ids = items, ids
 	for name, ix := range c.indexes {
-		nix := newIndex(ix.fn)
-		for id, e := range items {
-			nix.insert(id, e.val)
-		}
-		c.indexes[name] = nix
+		c.indexes[name] = c.buildIndex(ix.fn, items, &ids)
 	}
+}
+
+// buildIndex indexes items in id order, so every bucket grows by appends.
+func (c *cache[T]) buildIndex(fn IndexFunc[T], items map[string]entry[T], ids *sortedSet) *index[T] {
+	ix := newIndex(fn)
+	ids.Ascend("", func(id string) bool {
+		ix.insert(id, items[id].val)
+		return true
+	})
+	return ix
 }
 
 func (c *cache[T]) apply(evs []tableEvent) {

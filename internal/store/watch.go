@@ -15,7 +15,11 @@ import (
 
 // Tuning of the hub.
 const (
-	listPageSize  = 500                    // keys per Range while listing
+	// listPageSize is the keys per Range while listing. etcd counts every
+	// key from a page's start to the end of the range on each Range, so
+	// listing n keys costs O(n²/listPageSize) in the server: 100k keys in
+	// pages of 500 took 3s, in pages of 5000 a tenth of that.
+	listPageSize  = 5000
 	progressAfter = 100 * time.Millisecond // a waiter asks for watch progress after this
 	progressEvery = 250 * time.Millisecond // and then this often
 	backoffMin    = 100 * time.Millisecond // first retry of a failed watch or list
@@ -316,12 +320,15 @@ func (h *hub) relist(ctx context.Context) error {
 	return nil
 }
 
+// currentRevision reads etcd's current revision, linearizably. It gets one
+// key (the bare prefix, normally absent) rather than ranging: a Range
+// counts every key it spans.
 func (h *hub) currentRevision(ctx context.Context) (int64, error) {
-	resp, err := h.kv.Range(ctx, RangeRequest{Prefix: h.prefix, Limit: 1, KeysOnly: true})
-	if err != nil {
+	_, rev, err := h.kv.Get(ctx, h.prefix, 0)
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return 0, err
 	}
-	return resp.Revision, nil
+	return rev, nil
 }
 
 // listTable returns a table's records at rev (0 = latest) and the revision

@@ -23,7 +23,7 @@ func TestZZProbe(t *testing.T) {
 	_, err := os.Stat(dir)
 	fresh := os.IsNotExist(err)
 	t0 := time.Now()
-	s, err := Open(ctx, Config{DataDir: dir, Logger: slog.New(slog.DiscardHandler)})
+	s, err := Open(ctx, Config{DataDir: dir, Logger: slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,6 +49,28 @@ func TestZZProbe(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+	}
+	ids := make([]string, 100000)
+	for j := range ids {
+		ids[j] = fmt.Sprintf("cluster-%02d/task-%06d", j%50, j)
+	}
+	m := map[string]*ptask{}
+	for _, id := range ids {
+		m[id] = &ptask{}
+	}
+	for round := 0; round < 3; round++ {
+		t4 := time.Now()
+		for j := 0; j < 1000000; j++ {
+			tbl.Get(ctx, ids[(j*7919)%100000])
+		}
+		d1 := time.Since(t4) / 1000000
+		t5 := time.Now()
+		var sink *ptask
+		for j := 0; j < 1000000; j++ {
+			sink = m[ids[(j*7919)%100000]]
+		}
+		_ = sink
+		t.Logf("Get %v/op plain map %v/op", d1, time.Since(t5)/1000000)
 	}
 	var ms runtime.MemStats
 	runtime.GC()

@@ -70,10 +70,13 @@ var operationActions = map[string]string{
 }
 
 // noPermission lists the actions AWS performs for any authenticated caller,
-// whatever its policies say: "No permissions are required to perform this
-// operation" (STS GetCallerIdentity; an explicit deny does not stop it).
+// whatever its policies say. STS GetCallerIdentity: "No permissions are
+// required to perform this operation" (an explicit deny does not stop it);
+// GetSessionToken: "You cannot use policies to control authentication
+// operations".
 var noPermission = map[string]bool{
 	"sts:getcalleridentity": true,
+	"sts:getsessiontoken":   true,
 }
 
 // NoPermissionRequired reports whether action is allowed to every

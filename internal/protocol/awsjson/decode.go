@@ -36,6 +36,9 @@ func (e *decodeError) Error() string {
 }
 
 func at(err error, name string) error {
+	if err == nil {
+		return nil
+	}
 	var de *decodeError
 	if errors.As(err, &de) {
 		de.path = append(de.path, name)

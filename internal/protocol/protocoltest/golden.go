@@ -6,6 +6,7 @@ package protocoltest
 import (
 	"bufio"
 	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -139,18 +140,12 @@ func Request(t testing.TB, raw []byte) *http.Request {
 	if err != nil {
 		t.Fatalf("golden request: %v", err)
 	}
-	if len(body) > 0 && r.ContentLength <= 0 {
+	if len(body) > 0 && r.ContentLength <= 0 { // no Content-Length header
 		r.ContentLength = int64(len(body))
-		r.Body = httptestBody(body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	return r
 }
-
-func httptestBody(b []byte) *bodyReader { return &bodyReader{bytes.NewReader(b)} }
-
-type bodyReader struct{ *bytes.Reader }
-
-func (bodyReader) Close() error { return nil }
 
 // Response dumps a recorded response as golden files show it: the status
 // line, the headers in canonical order, a blank line and the body.

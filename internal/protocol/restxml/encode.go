@@ -51,11 +51,11 @@ func (c *Codec) EncodeOutput(w http.ResponseWriter, op *awsapi.Operation, out an
 	var stream io.Reader
 	if p := t.Payload; p != nil && p.Type.Kind == shape.Stream {
 		if fv, ok := shape.Present(v.Field(p.Index)); ok {
-			stream = fv.Interface().(io.Reader)
+			stream, _ = fv.Interface().(io.Reader) // Kind Stream: an io.Reader
 		}
 	}
-	if c, ok := stream.(io.Closer); ok {
-		defer c.Close()
+	if closer, ok := stream.(io.Closer); ok {
+		defer closer.Close()
 	}
 	status := http.StatusOK
 	for _, m := range t.Members {

@@ -163,6 +163,7 @@ type frozen struct {
 	insts   []*scheduler.Instance
 }
 
+// Instances implements scheduler.State.
 func (f frozen) Instances(cluster string) []*scheduler.Instance {
 	if cluster != f.cluster {
 		return nil

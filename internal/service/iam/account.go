@@ -5,9 +5,16 @@ package iam
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+
+	"golang.org/x/crypto/argon2"
 
 	"github.com/berthdev/berth/internal/awsapi/iamapi"
 	"github.com/berthdev/berth/internal/store"
@@ -109,4 +116,176 @@ func b2i(b bool) int32 {
 		return 1
 	}
 	return 0
+}
+
+// Passwords are stored as argon2id hashes in PHC string form. The
+// parameters are OWASP's minimum for argon2id (19 MiB, 2 passes).
+const (
+	argonTime    = 2
+	argonMemory  = 19 * 1024 // KiB
+	argonThreads = 1
+	argonKeyLen  = 32
+	argonSaltLen = 16
+)
+
+// hashPassword returns the PHC-encoded argon2id hash of pw with a fresh salt.
+func hashPassword(pw string) string {
+	salt := make([]byte, argonSaltLen)
+	_, _ = rand.Read(salt) // never fails (crypto/rand)
+	sum := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads, enc.EncodeToString(salt), enc.EncodeToString(sum))
+}
+
+// checkPasswordHash reports whether pw matches a hash from hashPassword.
+func checkPasswordHash(hash, pw string) bool {
+	var (
+		v, t       uint32
+		m          uint32
+		p          uint8
+		salt, want string
+	)
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil {
+		return false
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return false
+	}
+	salt, want = parts[4], parts[5]
+	enc := base64.RawStdEncoding
+	s, err1 := enc.DecodeString(salt)
+	w, err2 := enc.DecodeString(want)
+	if err1 != nil || err2 != nil || len(w) == 0 {
+		return false
+	}
+	got := argon2.IDKey([]byte(pw), s, t, m, p, uint32(len(w)))
+	return subtle.ConstantTimeCompare(got, w) == 1
+}
+
+// checkPassword applies the account password policy (none: any password
+// the model allows) and returns PasswordPolicyViolation for the first
+// requirement pw misses.
+func checkPassword(pp *passwordPolicyRec, pw string) error {
+	if pp == nil {
+		return nil
+	}
+	violation := func(msg string) error { return iamapi.ErrPasswordPolicyViolation("%s", msg) }
+	if int32(len([]rune(pw))) < pp.MinLength {
+		return violation(fmt.Sprintf("Password should have a minimum length of %d", pp.MinLength))
+	}
+	has := func(f func(rune) bool) bool { return strings.IndexFunc(pw, f) >= 0 }
+	isSymbol := func(r rune) bool {
+		return r < 0x80 && unicode.IsPrint(r) && !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != ' '
+	}
+	switch {
+	case pp.RequireUpper && !has(func(r rune) bool { return r >= 'A' && r <= 'Z' }):
+		return violation("Password should have at least one uppercase letter")
+	case pp.RequireLower && !has(func(r rune) bool { return r >= 'a' && r <= 'z' }):
+		return violation("Password should have at least one lowercase letter")
+	case pp.RequireNumbers && !has(func(r rune) bool { return r >= '0' && r <= '9' }):
+		return violation("Password should have at least one number")
+	case pp.RequireSymbols && !has(isSymbol):
+		return violation("Password should have at least one symbol")
+	}
+	return nil
+}
+
+// passwordPolicyNotFound is IAM's answer when the account has no policy.
+func (s *Service) passwordPolicyNotFound() error {
+	return noSuchEntity("The Password Policy with domain name %s cannot be found.", s.cfg.AccountID)
+}
+
+// GetAccountPasswordPolicy implements iamapi.API.
+func (s *Service) GetAccountPasswordPolicy(ctx context.Context, _ *iamapi.GetAccountPasswordPolicyInput) (*iamapi.GetAccountPasswordPolicyOutput, error) {
+	a, err := s.account(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pp := a.PasswordPolicy
+	if pp == nil {
+		return nil, s.passwordPolicyNotFound()
+	}
+	out := &iamapi.PasswordPolicy{
+		MinimumPasswordLength:      ptr(pp.MinLength),
+		RequireSymbols:             ptr(pp.RequireSymbols),
+		RequireNumbers:             ptr(pp.RequireNumbers),
+		RequireUppercaseCharacters: ptr(pp.RequireUpper),
+		RequireLowercaseCharacters: ptr(pp.RequireLower),
+		AllowUsersToChangePassword: ptr(pp.AllowChange),
+		ExpirePasswords:            ptr(pp.MaxAge > 0),
+	}
+	if pp.MaxAge > 0 {
+		out.MaxPasswordAge = ptr(pp.MaxAge)
+	}
+	if pp.ReusePrevent > 0 {
+		out.PasswordReusePrevention = ptr(pp.ReusePrevent)
+	}
+	if pp.HardExpiry || pp.MaxAge > 0 {
+		out.HardExpiry = ptr(pp.HardExpiry)
+	}
+	return &iamapi.GetAccountPasswordPolicyOutput{PasswordPolicy: out}, nil
+}
+
+// UpdateAccountPasswordPolicy implements iamapi.API. As in IAM it replaces
+// the whole policy: a member left out takes its default (minimum length 6,
+// everything else off).
+func (s *Service) UpdateAccountPasswordPolicy(ctx context.Context, in *iamapi.UpdateAccountPasswordPolicyInput) (*iamapi.UpdateAccountPasswordPolicyOutput, error) {
+	var v violations
+	v.intRange("minimumPasswordLength", in.MinimumPasswordLength, 6, 128)
+	v.intRange("maxPasswordAge", in.MaxPasswordAge, 1, 1095)
+	v.intRange("passwordReusePrevention", in.PasswordReusePrevention, 1, 24)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	pp := &passwordPolicyRec{
+		MinLength:      6,
+		RequireSymbols: deref(in.RequireSymbols),
+		RequireNumbers: deref(in.RequireNumbers),
+		RequireUpper:   deref(in.RequireUppercaseCharacters),
+		RequireLower:   deref(in.RequireLowercaseCharacters),
+		AllowChange:    deref(in.AllowUsersToChangePassword),
+		MaxAge:         deref(in.MaxPasswordAge),
+		ReusePrevent:   deref(in.PasswordReusePrevention),
+		HardExpiry:     deref(in.HardExpiry),
+	}
+	if in.MinimumPasswordLength != nil {
+		pp.MinLength = *in.MinimumPasswordLength
+	}
+	err := s.update(ctx, func(tx *txn) error {
+		a, err := s.loadAccount(tx)
+		if err != nil {
+			return err
+		}
+		a.PasswordPolicy = pp
+		tx.put(key(tableAccount, accountID), a)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &iamapi.UpdateAccountPasswordPolicyOutput{}, nil
+}
+
+// DeleteAccountPasswordPolicy implements iamapi.API.
+func (s *Service) DeleteAccountPasswordPolicy(ctx context.Context, _ *iamapi.DeleteAccountPasswordPolicyInput) (*iamapi.DeleteAccountPasswordPolicyOutput, error) {
+	err := s.update(ctx, func(tx *txn) error {
+		a, err := s.loadAccount(tx)
+		if err != nil {
+			return err
+		}
+		if a.PasswordPolicy == nil {
+			return s.passwordPolicyNotFound()
+		}
+		a.PasswordPolicy = nil
+		tx.put(key(tableAccount, accountID), a)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &iamapi.DeleteAccountPasswordPolicyOutput{}, nil
 }
