@@ -137,8 +137,12 @@ func (p *placer) scanAll() {
 		if counts && len(inst.Groups) > 0 {
 			base = inst.Groups[p.cp.group]
 		}
+		ok := p.cp.check(inst, nil, nil) == ""
+		if !ok && base == 0 {
+			continue // neither a candidate nor counted by a spread
+		}
 		vals := p.sel.valueIDs(inst, base)
-		if p.cp.check(inst, nil, nil) == "" {
+		if ok {
 			p.sel.add(candidate(i, inst, base), vals)
 		}
 	}
