@@ -57,7 +57,7 @@ type selector struct {
 	indexed int     // pool entries already in their cells
 	keep    int     // if > 0, a cell keeps only its keep best members
 	seed    uint64  // ranks are mix(seed + instance index): one draw per call
-	backing []int32 // storage of the cells' members after the first index
+	backing []int32 // storage of the cells' members
 }
 
 // grow makes room for n more candidates.
@@ -135,14 +135,61 @@ func (s *selector) add(c cand, vals []int32) {
 	if s.ranked {
 		c.rank = mix(s.seed + uint64(c.idx))
 	}
+	if s.keep > 0 && s.ranked {
+		s.offer(c)
+		return
+	}
 	s.pool = append(s.pool, c)
 }
 
+// offer keeps c only if it is among the keep best of its cell so far: the
+// cell's members are a max-heap of at most keep entries while scanning
+// (index turns it into a min-heap). Placing keep tasks never needs more: a
+// member outside a cell's keep best could be picked only after keep others
+// of the cell were, since only picked members' keys change.
+func (s *selector) offer(c cand) {
+	cl := &s.cells[c.cell]
+	if cl.members == nil {
+		cl.members = s.chunk(s.keep)
+	}
+	if len(cl.members) < s.keep {
+		s.pool = append(s.pool, c)
+		cl.members = append(cl.members, int32(len(s.pool)-1))
+		s.siftUp(cl.members, len(cl.members)-1, true)
+		return
+	}
+	if w := cl.members[0]; s.lessCand(&c, &s.pool[w]) {
+		s.pool[w] = c
+		s.siftDown(cl.members, 0, true)
+	}
+}
+
+// chunk returns an empty slice with room for n members, carved from a
+// shared array so that many cells do not mean many allocations.
+func (s *selector) chunk(n int) []int32 {
+	if cap(s.backing)-len(s.backing) < n {
+		s.backing = make([]int32, 0, max(64*n, 1024))
+	}
+	m := s.backing[len(s.backing) : len(s.backing) : len(s.backing)+n]
+	s.backing = s.backing[:len(s.backing)+n]
+	return m
+}
+
 // index makes the candidates added since the last call pickable. The first
-// call sorts them into their cells with one allocation and heapifies each
-// cell in O(n); later ones (a widened sample) push them one by one.
+// call turns the cells offer kept into min-heaps, or sorts the pool into
+// its cells with one allocation (and heapifies them when ranked), in O(n);
+// later calls (a widened sample) push the new candidates one by one.
 func (s *selector) index() {
-	if s.indexed == 0 && len(s.pool) > 0 {
+	switch {
+	case s.indexed == 0 && s.keep > 0 && s.ranked:
+		// offer kept each cell's best as a max-heap; make it a min-heap.
+		for ci := range s.cells {
+			cl := &s.cells[ci]
+			for i := len(cl.members)/2 - 1; i >= 0; i-- {
+				s.siftDown(cl.members, i, false)
+			}
+		}
+	case s.indexed == 0 && len(s.pool) > 0:
 		sizes := make([]int32, len(s.cells))
 		for i := range s.pool {
 			sizes[s.pool[i].cell]++
@@ -163,20 +210,17 @@ func (s *selector) index() {
 		if s.ranked {
 			for ci := range s.cells {
 				cl := &s.cells[ci]
-				if s.keep > 0 && len(cl.members) > 2*s.keep {
-					cl.members = s.best(cl.members, s.keep)
-				}
 				for i := len(cl.members)/2 - 1; i >= 0; i-- {
-					s.down(cl, i)
+					s.siftDown(cl.members, i, false)
 				}
 			}
 		}
-	} else {
+	default:
 		for i := s.indexed; i < len(s.pool); i++ {
 			cl := &s.cells[s.pool[i].cell]
 			cl.members = append(cl.members, int32(i))
 			if s.ranked {
-				s.up(cl, len(cl.members)-1)
+				s.siftUp(cl.members, len(cl.members)-1, false)
 			}
 		}
 	}
@@ -252,8 +296,9 @@ func (s *selector) key(c *cand, k levelKind) int {
 }
 
 // less orders two members of one cell: by the instance levels, then rank.
-func (s *selector) less(i, j int32) bool {
-	a, b := &s.pool[i], &s.pool[j]
+func (s *selector) less(i, j int32) bool { return s.lessCand(&s.pool[i], &s.pool[j]) }
+
+func (s *selector) lessCand(a, b *cand) bool {
 	for _, k := range s.own {
 		if x, y := s.key(a, k), s.key(b, k); x != y {
 			return x < y
@@ -272,7 +317,7 @@ func (s *selector) placed(x int32, pos int, keep bool) {
 	}
 	if keep {
 		if s.ranked {
-			s.down(cl, pos)
+			s.siftDown(cl.members, pos, false)
 		}
 		return
 	}
@@ -280,59 +325,23 @@ func (s *selector) placed(x int32, pos int, keep bool) {
 	cl.members[pos] = cl.members[last]
 	cl.members = cl.members[:last]
 	if s.ranked && pos < last {
-		s.down(cl, pos)
+		s.siftDown(cl.members, pos, false)
 	}
 }
 
-// best returns the k best of members, in members' storage, with a max-heap
-// of size k: O(n log k) instead of heapifying everything. Placing k tasks
-// never needs more: a member outside a cell's k best at the start could be
-// picked only after k others of the cell were, since only picked members'
-// keys change (see selector).
-func (s *selector) best(members []int32, k int) []int32 {
-	worse := func(a, b int32) bool { return s.less(b, a) }
-	h := members[:0:k]
-	for _, m := range members {
-		if len(h) < k {
-			h = append(h, m)
-			for i := len(h) - 1; i > 0; {
-				p := (i - 1) / 2
-				if !worse(h[i], h[p]) {
-					break
-				}
-				h[i], h[p] = h[p], h[i]
-				i = p
-			}
-			continue
-		}
-		if !s.less(m, h[0]) {
-			continue
-		}
-		h[0] = m
-		for i := 0; ; {
-			l := 2*i + 1
-			if l >= len(h) {
-				break
-			}
-			c := l
-			if r := l + 1; r < len(h) && worse(h[r], h[l]) {
-				c = r
-			}
-			if !worse(h[c], h[i]) {
-				break
-			}
-			h[i], h[c] = h[c], h[i]
-			i = c
-		}
+// before orders heap entries: a min-heap (best on top) or, with worst, a
+// max-heap (worst on top).
+func (s *selector) before(a, b int32, worst bool) bool {
+	if worst {
+		return s.less(b, a)
 	}
-	return h
+	return s.less(a, b)
 }
 
-func (s *selector) up(cl *cell, i int) {
-	h := cl.members
+func (s *selector) siftUp(h []int32, i int, worst bool) {
 	for i > 0 {
 		p := (i - 1) / 2
-		if !s.less(h[i], h[p]) {
+		if !s.before(h[i], h[p], worst) {
 			return
 		}
 		h[i], h[p] = h[p], h[i]
@@ -340,18 +349,17 @@ func (s *selector) up(cl *cell, i int) {
 	}
 }
 
-func (s *selector) down(cl *cell, i int) {
-	h := cl.members
+func (s *selector) siftDown(h []int32, i int, worst bool) {
 	for {
 		l := 2*i + 1
 		if l >= len(h) {
 			return
 		}
 		m := l
-		if r := l + 1; r < len(h) && s.less(h[r], h[l]) {
+		if r := l + 1; r < len(h) && s.before(h[r], h[l], worst) {
 			m = r
 		}
-		if !s.less(h[m], h[i]) {
+		if !s.before(h[m], h[i], worst) {
 			return
 		}
 		h[i], h[m] = h[m], h[i]

@@ -5,11 +5,13 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 
+	"go.etcd.io/etcd/client/pkg/v3/fileutil"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 )
@@ -40,12 +42,44 @@ const (
 //   - the raft peer listener on cfg.PeerURL (ephemeral loopback port by
 //     default) and no client listener unless cfg.ClientURL is set: the Store
 //     talks to the member in process through v3client.
-func startEmbedded(ctx context.Context, cfg Config, lg *zap.Logger) (*embed.Etcd, error) {
+//
+// The data dir is locked for the member's lifetime: etcd would block forever
+// opening a backend another process holds, so a second Open of one data
+// dir fails at once instead. The lock dies with the process.
+func startEmbedded(ctx context.Context, cfg Config, lg *zap.Logger) (*member, error) {
 	dir := filepath.Join(cfg.DataDir, "etcd")
 	// etcd wants its data dir private; create it so rather than have it warn.
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: embedded etcd: %w", err)
 	}
+	lockPath := filepath.Join(cfg.DataDir, "etcd.lock")
+	lock, err := fileutil.TryLockFile(lockPath, os.O_WRONLY|os.O_CREATE, 0o600)
+	if errors.Is(err, fileutil.ErrLocked) {
+		return nil, fmt.Errorf("store: data dir %s is in use by another store", cfg.DataDir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: lock data dir: %w", err)
+	}
+	e, err := startEtcd(ctx, cfg, dir, lg)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return &member{e: e, lock: lock}, nil
+}
+
+// member is a running embedded etcd and the lock on its data dir.
+type member struct {
+	e    *embed.Etcd
+	lock *fileutil.LockedFile
+}
+
+func (m *member) close() {
+	m.e.Close()
+	m.lock.Close()
+}
+
+func startEtcd(ctx context.Context, cfg Config, dir string, lg *zap.Logger) (*embed.Etcd, error) {
 	peer, err := url.Parse(cfg.PeerURL)
 	if err != nil {
 		return nil, fmt.Errorf("store: embedded etcd: peer url: %w", err)
@@ -89,9 +123,9 @@ func startEmbedded(ctx context.Context, cfg Config, lg *zap.Logger) (*embed.Etcd
 	}
 }
 
-// clientURLs returns the addresses e serves clients on, with ephemeral
-// ports resolved.
-func clientURLs(e *embed.Etcd, cfg Config) []string {
+// clientURLs returns the addresses the member serves clients on, with
+// ephemeral ports resolved.
+func (m *member) clientURLs(cfg Config) []string {
 	if cfg.ClientURL == "" {
 		return nil
 	}
@@ -99,8 +133,8 @@ func clientURLs(e *embed.Etcd, cfg Config) []string {
 	if u, err := url.Parse(cfg.ClientURL); err == nil {
 		scheme = u.Scheme
 	}
-	out := make([]string, 0, len(e.Clients))
-	for _, l := range e.Clients {
+	out := make([]string, 0, len(m.e.Clients))
+	for _, l := range m.e.Clients {
 		out = append(out, scheme+"://"+l.Addr().String())
 	}
 	return out

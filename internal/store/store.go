@@ -63,18 +63,18 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		defer cancel()
 		s, err := newStore(ictx, cfg, &etcdKV{c: c}, c.Close)
 		if err != nil {
-			return nil, fmt.Errorf("store: connect to %s: %w", strings.Join(cfg.Endpoints, ","), err)
+			return nil, wrapf(err, "connect to %s", strings.Join(cfg.Endpoints, ","))
 		}
 		return s, nil
 	}
-	e, err := startEmbedded(ctx, cfg, zl)
+	m, err := startEmbedded(ctx, cfg, zl)
 	if err != nil {
 		return nil, err
 	}
-	c := v3client.New(e.Server)
+	c := v3client.New(m.e.Server)
 	closeKV := func() error {
 		err := c.Close()
-		e.Close()
+		m.close()
 		if errors.Is(err, context.Canceled) { // v3client reports its own cancel
 			err = nil
 		}
@@ -84,7 +84,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.clientURLs = clientURLs(e, cfg)
+	s.clientURLs = m.clientURLs(cfg)
 	return s, nil
 }
 
