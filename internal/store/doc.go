@@ -20,12 +20,15 @@
 //
 // # Reads, writes and revisions
 //
-//	writer ──Txn──▶ etcd (raft commit, WAL fsync) ──revision R──┐
-//	  ▲                      │ watch /berth/ from R0+1         │
-//	  │                      ▼                                 │
-//	  └── returns R ◀── cache applied R ◀── hub (one goroutine) ┘
-//	                         ▲
-//	reader ── Get/List/ByIndex (memory, no etcd round trip)
+//	write: Table.Create/Put/Update/Delete, Txn.Commit
+//	         │ one etcd transaction (raft commit, WAL fsync'd)
+//	         ▼
+//	       etcd ── revision R ── watch of the prefix ──▶ hub (one goroutine)
+//	         │                                            │ decode, apply to
+//	         │                                            ▼ table caches
+//	       Commit waits until the hub has applied R, then returns R
+//
+//	read:  Table.Get/List/ByIndex ──▶ table cache (memory, no round trip)
 //
 // At start the hub lists each cached table at one revision R0 and then
 // watches the prefix from R0+1 (Kubernetes' informer, Nomad's memdb fed by

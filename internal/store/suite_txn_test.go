@@ -137,6 +137,7 @@ func testTxnLimits(t *testing.T, b backend) {
 		wantErr error
 	}{
 		{"empty", nil, errAny},
+		{"zero op", []store.Op{{}}, errAny},
 		{"over max-txn-ops", many(s.MaxTxnOps() + 1), store.ErrTooManyOps},
 		{"same key twice", []store.Op{tasks.PutOp("d", &task{}, 0), tasks.DeleteOp("d", 0)}, errAny},
 		{"lease on a delete", []store.Op{tasks.DeleteOp("d", 0).WithLease(1)}, errAny},

@@ -144,6 +144,9 @@ func (tx *Txn) build() (TxnRequest, error) {
 		if o.err != nil {
 			return TxnRequest{}, o.err
 		}
+		if o.kind == 0 {
+			return TxnRequest{}, errors.New("store: zero Op in transaction")
+		}
 		if o.s != tx.s {
 			return TxnRequest{}, fmt.Errorf("store: %s %q: operation belongs to another store", o.table, o.id)
 		}
