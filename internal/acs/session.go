@@ -50,7 +50,7 @@ func (s *Server) serveACS(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetReadLimit(1 << 20)
 	ss.conn = conn
-	ss.log.Info("agent connected", logkey.Cluster, ss.hs.clusterARN, "agent_version", hs.agentVersion, "send_credentials", hs.sendCredentials)
+	ss.log.Debug("agent connected", logkey.Cluster, ss.hs.clusterARN, "agent_version", hs.agentVersion, "send_credentials", hs.sendCredentials)
 	err = ss.run(ctx, connCtx)
 	ss.close(err)
 }
@@ -65,7 +65,7 @@ func (s *Server) connect(ctx context.Context, ss *session) *handshakeError {
 	closed := s.closed
 	s.mu.Unlock()
 	if closed {
-		return &handshakeError{Type: wire.TypeServerException, Message: "The server is shutting down. Reconnect.", Status: http.StatusServiceUnavailable}
+		return errShuttingDown
 	}
 	clusterARN, err := s.deps.Backend.ConnectAgent(ctx, ss.hs.cluster, ss.hs.instanceARN)
 	if errors.Is(err, agentapi.ErrInactiveInstance) {
@@ -85,6 +85,11 @@ func (s *Server) connect(ctx context.Context, ss *session) *handshakeError {
 		ss.hs.clusterARN = clusterARN
 	}
 	s.mu.Lock()
+	if s.closed { // Close ran while the agent was being connected
+		s.mu.Unlock()
+		_ = s.deps.Backend.DisconnectAgent(ctx, ss.hs.instanceARN)
+		return errShuttingDown
+	}
 	old := s.sessions[ss.hs.instanceARN]
 	s.sessions[ss.hs.instanceARN] = ss
 	s.wg.Add(1)
@@ -94,6 +99,9 @@ func (s *Server) connect(ctx context.Context, ss *session) *handshakeError {
 	}
 	return nil
 }
+
+// errShuttingDown refuses upgrades once Close has begun.
+var errShuttingDown = &handshakeError{Type: wire.TypeServerException, Message: "The server is shutting down. Reconnect.", Status: http.StatusServiceUnavailable}
 
 var errReplaced = errors.New("acs: a newer connection of the agent replaced this one")
 
@@ -130,8 +138,8 @@ type session struct {
 	cancel context.CancelCauseFunc
 	render renderer
 
-	// sent maps each task delivered (acknowledged or not) to its Version.
-	sent map[string]int64
+	// sent maps each task delivered (acknowledged or not) to what was sent.
+	sent map[string]delivered
 	// pending holds unacknowledged messages by message id.
 	pending map[string]*outMsg
 	// roles are the task roles whose credentials this session delivers.
@@ -141,6 +149,12 @@ type session struct {
 	lastInbound time.Time
 	// manifestID is the id of the last TaskManifestMessage sent.
 	manifestID string
+}
+
+// delivered is the version and desired status of a task last sent.
+type delivered struct {
+	version int64
+	desired string
 }
 
 // outMsg is a message sent and not yet acknowledged.
@@ -173,7 +187,7 @@ type inbound struct {
 func (ss *session) run(ctx, connCtx context.Context) error {
 	cfg := ss.srv.cfg
 	ss.render = renderer{endpoint: ss.hs.endpoint, logsEndpoint: cfg.LogsEndpoint, registryHosts: cfg.RegistryHosts}
-	ss.sent, ss.pending, ss.roles = map[string]int64{}, map[string]*outMsg{}, map[credKey]*roleState{}
+	ss.sent, ss.pending, ss.roles = map[string]delivered{}, map[string]*outMsg{}, map[credKey]*roleState{}
 	ss.seq = ss.hs.seqNum
 	ss.lastInbound = time.Now()
 
@@ -274,7 +288,7 @@ func (ss *session) close(err error) {
 	code, reason := websocket.StatusNormalClosure, "session ended"
 	switch {
 	case websocket.CloseStatus(err) != -1:
-		ss.log.Info("agent disconnected", "close_status", websocket.CloseStatus(err))
+		ss.log.Debug("agent disconnected", "close_status", websocket.CloseStatus(err))
 		_ = ss.conn.CloseNow()
 		return
 	case errors.Is(err, errShutdown):
@@ -286,7 +300,7 @@ func (ss *session) close(err error) {
 	case err != nil:
 		code, reason = websocket.StatusInternalError, "internal error"
 	}
-	ss.log.Info("agent session ended", logkey.Err, err)
+	ss.log.Debug("agent session ended", logkey.Err, err)
 	_ = ss.conn.Close(code, reason)
 }
 
@@ -345,7 +359,7 @@ func (ss *session) superseded(id string, m *outMsg) bool {
 		return rs == nil || rs.pendingID != id
 	}
 	for a, v := range m.tasks {
-		if ss.sent[a] == v {
+		if ss.sent[a].version == v {
 			return false
 		}
 	}

@@ -26,6 +26,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"server", "run the control plane: every AWS API on one port", runServer},
+		{"agent", "run the host agent: metadata service, ECS agent, task credentials, Docker tasks", runAgent},
+		{"up", "run the control plane and an agent on this machine, set up: the quick start", runUp},
+		{"sim-agents", "run N simulated container instances speaking the agent protocol", runSimAgents},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			fmt.Fprintln(stdout, "berth", version.String())
 			return nil

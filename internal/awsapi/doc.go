@@ -40,6 +40,9 @@
 //
 //	locationName:"wireName"   JSON key, query key or XML element name (the
 //	                          member's locationName in the model, else its name)
+//	queryName:"Name"          ec2 protocol only, where the model gives one: the
+//	                          request's query key, used verbatim (without it the
+//	                          ec2 protocol capitalizes locationName)
 //	type:"..."                the model type: string integer long boolean double
 //	                          float timestamp blob list map structure document
 //
@@ -74,6 +77,7 @@ const (
 	ProtocolQuery    Protocol = "query"     // awsQuery
 	ProtocolRestXML  Protocol = "rest-xml"  // restXml
 	ProtocolRestJSON Protocol = "rest-json" // restJson1
+	ProtocolEC2      Protocol = "ec2"       // EC2's query dialect
 )
 
 // Service describes one AWS service as its model's metadata does.

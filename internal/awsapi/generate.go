@@ -3,4 +3,4 @@
 
 package awsapi
 
-//go:generate go run ../../tools/awsgen -models ../../models -out . iam sts ecs ecr logs s3
+//go:generate go run ../../tools/awsgen -models ../../models -out . iam sts ecs ecr logs s3 ec2

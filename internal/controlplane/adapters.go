@@ -12,6 +12,7 @@ import (
 	"github.com/berthdev/berth/internal/arn"
 	"github.com/berthdev/berth/internal/iam/authz"
 	"github.com/berthdev/berth/internal/iam/policy"
+	"github.com/berthdev/berth/internal/iam/targets"
 	"github.com/berthdev/berth/internal/principal"
 	iamsvc "github.com/berthdev/berth/internal/service/iam"
 	stssvc "github.com/berthdev/berth/internal/service/sts"
@@ -109,19 +110,30 @@ func (j trustJudge) AllowAssume(ctx context.Context, req stssvc.AssumeRequest) (
 	return stssvc.Decision{Allowed: r.Decision == policy.Allowed, Message: msg}, nil
 }
 
-// entityPaths finds IAM entity paths for resource ARNs.
+// entityPaths finds IAM entity paths and resource tags for the IAM
+// targets' resource ARNs and aws:ResourceTag/* keys.
 type entityPaths struct{ iam *iamsvc.Service }
 
+var (
+	_ targets.EntityPaths  = entityPaths{}
+	_ targets.ResourceTags = entityPaths{}
+)
+
 func (e entityPaths) EntityPath(ctx context.Context, kind, name string) (string, bool) {
-	switch kind {
-	case "role":
-		if r, err := e.iam.Role(ctx, name); err == nil {
-			return r.Path, true
-		}
-	case "instance-profile":
-		if p, err := e.iam.InstanceProfile(ctx, name); err == nil {
-			return p.Path, true
-		}
-	}
-	return "", false
+	return e.iam.EntityPath(ctx, kind, name)
+}
+
+func (e entityPaths) ResourceTags(ctx context.Context, resourceARN string) (map[string]string, bool) {
+	return e.iam.ResourceTags(ctx, resourceARN)
+}
+
+// simulator serves IAM's policy simulator the gateway's own policy engine.
+// It reads the engine from the server when asked, because the engine is
+// built after the IAM service it gets policies from.
+type simulator struct{ s *Server }
+
+var _ iamsvc.PolicyEngine = simulator{}
+
+func (m simulator) Simulate(ctx context.Context, sim *authz.Simulation) (authz.SimulationResult, error) {
+	return m.s.authz.Simulate(ctx, sim)
 }

@@ -100,7 +100,7 @@ func (a *authenticator) Authenticate(r *http.Request, body []byte, def *awsapi.S
 
 func family(def *awsapi.Service) sigv4.Family {
 	switch def.Protocol {
-	case awsapi.ProtocolQuery:
+	case awsapi.ProtocolQuery, awsapi.ProtocolEC2:
 		return sigv4.FamilyQuery
 	case awsapi.ProtocolRestXML:
 		return sigv4.FamilyS3

@@ -8,10 +8,8 @@ import (
 
 	"github.com/berthdev/berth/internal/awsapi"
 	"github.com/berthdev/berth/internal/awsapi/ecrapi"
-	"github.com/berthdev/berth/internal/awsapi/ecsapi"
 	"github.com/berthdev/berth/internal/awsapi/iamapi"
 	"github.com/berthdev/berth/internal/awsapi/logsapi"
-	"github.com/berthdev/berth/internal/awsapi/s3api"
 	"github.com/berthdev/berth/internal/awsapi/stsapi"
 	"github.com/berthdev/berth/internal/gateway"
 	"github.com/berthdev/berth/internal/iam/authz"
@@ -27,13 +25,17 @@ import (
 func (s *Server) build() error {
 	var err error
 	s.iam, err = iamsvc.New(iamsvc.Config{AccountID: s.cfg.AccountID, Clock: s.deps.Clock},
-		iamsvc.Deps{Store: s.store, Validator: policyValidator{}, Logger: s.log.With("service", "iam")})
+		iamsvc.Deps{Store: s.store, Validator: policyValidator{}, Engine: simulator{s}, Logger: s.log.With("service", "iam")})
+	if err != nil {
+		return err
+	}
+	s3w, err := s.buildS3()
 	if err != nil {
 		return err
 	}
 	s.authz = authz.NewEngine(authz.EngineDeps{
 		Policies:  iamPolicies{s.iam},
-		Resources: []authz.ResourcePolicySource{trustPolicies{s.iam}},
+		Resources: []authz.ResourcePolicySource{trustPolicies{s.iam}, s3w.policies()},
 		Clock:     s.deps.Clock,
 	})
 	s.sts, err = stssvc.New(stssvc.Config{AccountID: s.cfg.AccountID, Region: s.cfg.Region, Clock: s.deps.Clock},
@@ -48,17 +50,26 @@ func (s *Server) build() error {
 		return err
 	}
 
+	ecsEP, err := s.buildECS()
+	if err != nil {
+		return err
+	}
+	ec2EP, hosts, err := s.buildEC2()
+	if err != nil {
+		return err
+	}
 	iamEP := endpoint(iamapi.Definition, s.iam)
 	iamEP.Describer = targets.IAM{Account: s.cfg.AccountID, Paths: entityPaths{s.iam}}
 	endpoints := []gateway.Endpoint{
 		iamEP,
 		endpoint(stsapi.Definition, s.sts),
-		endpoint(ecsapi.Definition, ecsapi.Unimplemented{}),
+		ecsEP,
 		endpoint(ecrapi.Definition, ecrapi.Unimplemented{}),
 		endpoint(logsapi.Definition, logsapi.Unimplemented{}),
-		endpoint(s3api.Definition, s3api.Unimplemented{}),
+		s3w.endpoint(),
+		ec2EP,
 	}
-	var az authz.Authorizer = s.authz
+	var az authz.Authorizer = authz.Recording(s.authz, s.iam) // service last accessed data
 	verifier := sigv4.New(sigv4.Config{Lookup: keyring{iam: s.iam, sts: s.sts}, Now: s.deps.Clock})
 	s.gw, err = gateway.New(
 		gateway.Config{Region: s.cfg.Region, AccountID: s.cfg.AccountID},
@@ -66,7 +77,8 @@ func (s *Server) build() error {
 			Endpoints: endpoints,
 			Authn:     &authenticator{verifier: verifier, open: s.cfg.AuthMode == "open", account: s.cfg.AccountID, lastUsed: s.iam},
 			Authz:     az,
-			Internal:  s.internalHandler(),
+			Internal:  hosts.wrap(s.internalHandler()),
+			Streams:   s.agentStreams(endpoints, az),
 			Logger:    s.log,
 			Clock:     s.deps.Clock,
 		})

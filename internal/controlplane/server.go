@@ -19,6 +19,7 @@ import (
 	"github.com/berthdev/berth/internal/gateway"
 	"github.com/berthdev/berth/internal/iam/authz"
 	"github.com/berthdev/berth/internal/logkey"
+	ecssvc "github.com/berthdev/berth/internal/service/ecs"
 	iamsvc "github.com/berthdev/berth/internal/service/iam"
 	stssvc "github.com/berthdev/berth/internal/service/sts"
 	"github.com/berthdev/berth/internal/store"
@@ -53,6 +54,7 @@ type Server struct {
 	store *store.Store
 	iam   *iamsvc.Service
 	sts   *stssvc.Service
+	ecs   *ecssvc.Service
 	authz *authz.Engine
 	gw    *gateway.Gateway
 
@@ -132,17 +134,23 @@ func (s *Server) Start(ctx context.Context) error {
 		st.Close()
 		return err
 	}
+	handler, err := s.withConsole(ctx, s.gw)
+	if err != nil {
+		st.Close()
+		return err
+	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		st.Close()
 		return fmt.Errorf("controlplane: listen: %w", err)
 	}
 	s.ln = ln
-	s.http = &http.Server{Handler: s.gw, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.goRun(func() error { return s.iam.Run(runCtx) })
 	s.goRun(func() error { return s.sts.Run(runCtx) })
+	s.goRun(func() error { return s.ecs.Run(runCtx) })
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -133,12 +134,14 @@ func TestServer_UserWithoutPoliciesIsDenied(t *testing.T) {
 
 func TestServer_UnimplementedOperation(t *testing.T) {
 	cp := testutil.TestControlPlane(t)
-	_, err := ecs.NewFromConfig(cp.RootConfig()).ListClusters(context.Background(), &ecs.ListClustersInput{})
+	// Capacity providers belong to EC2 Auto Scaling, which berth does not run.
+	_, err := ecs.NewFromConfig(cp.RootConfig()).CreateCapacityProvider(context.Background(), &ecs.CreateCapacityProviderInput{
+		Name: aws.String("cp"), AutoScalingGroupProvider: &ecstypes.AutoScalingGroupProvider{AutoScalingGroupArn: aws.String("arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:x:autoScalingGroupName/asg")}})
 	ae, status := apiError(t, err)
 	if ae.ErrorCode() != "NotImplemented" || status != http.StatusNotImplemented {
-		t.Fatalf("ListClusters: %s (HTTP %d), want NotImplemented (501)", ae.ErrorCode(), status)
+		t.Fatalf("CreateCapacityProvider: %s (HTTP %d), want NotImplemented (501)", ae.ErrorCode(), status)
 	}
-	if !strings.Contains(ae.ErrorMessage(), "ListClusters") {
+	if !strings.Contains(ae.ErrorMessage(), "CreateCapacityProvider") {
 		t.Errorf("message %q does not name the operation", ae.ErrorMessage())
 	}
 }

@@ -145,7 +145,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		switch ep.Def.Protocol {
 		case awsapi.ProtocolJSON:
 			g.byTarget[ep.Def.TargetPrefix] = ep
-		case awsapi.ProtocolQuery:
+		case awsapi.ProtocolQuery, awsapi.ProtocolEC2:
 			g.byVersion[ep.Def.APIVersion] = ep
 		case awsapi.ProtocolRestXML, awsapi.ProtocolRestJSON:
 			if ep.Router == nil {

@@ -56,7 +56,7 @@ func (g *Gateway) route(r *http.Request) (routed, error) {
 	}
 
 	scoped := g.byName[scopeSvc]
-	if isQuery(r) && (scoped == nil || scoped.Def.Protocol == awsapi.ProtocolQuery) {
+	if isQuery(r) && (scoped == nil || scoped.Def.Protocol == awsapi.ProtocolQuery || scoped.Def.Protocol == awsapi.ProtocolEC2) {
 		return g.routeQuery(r, rt, scoped)
 	}
 	if g.rest != nil && (scoped == nil || scoped == g.rest) {

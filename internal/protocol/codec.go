@@ -10,6 +10,7 @@ import (
 	"github.com/berthdev/berth/internal/awserr"
 	"github.com/berthdev/berth/internal/protocol/awsjson"
 	"github.com/berthdev/berth/internal/protocol/awsquery"
+	"github.com/berthdev/berth/internal/protocol/ec2query"
 	"github.com/berthdev/berth/internal/protocol/restxml"
 )
 
@@ -58,6 +59,8 @@ func For(svc *awsapi.Service) Codec {
 		return awsquery.New(svc)
 	case awsapi.ProtocolRestXML:
 		return restxml.New(svc)
+	case ec2query.Protocol:
+		return ec2query.New(svc)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@
 //	protocol/awsjson    awsJson 1.0/1.1: ECS, ECR, CloudWatch Logs
 //	protocol/awsquery   awsQuery: IAM, STS
 //	protocol/restxml    restXml: S3 (with routing)
+//	protocol/ec2query   EC2's query dialect: EC2
 //	protocol/shape      the tag contract, cached per type; scalars, timestamps
 //	protocol/xmlbody    XML bodies, shared by awsquery and restxml
 //

@@ -256,9 +256,8 @@ func BenchmarkCache_ListPage100k(b *testing.B) {
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(1, 2))
 	for b.Loop() {
-		recs, _, err := tasks.List(ctx, store.Page{After: benchFix.ids[r.IntN(len(benchFix.ids))], Limit: 100})
-		if err != nil || len(recs) == 0 {
-			b.Fatalf("%d records, %v", len(recs), err)
+		if _, _, err := tasks.List(ctx, store.Page{After: benchFix.ids[r.IntN(len(benchFix.ids))], Limit: 100}); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

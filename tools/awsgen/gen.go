@@ -25,8 +25,14 @@ type generator struct {
 	structs map[string]string
 	// emit lists the shapes emitted as standalone types, sorted.
 	emit []string
-	// opNames lists the operations, sorted.
+	// opNames lists the operations generated with their types, sorted.
 	opNames []string
+	// unmodelled lists the operations outside the patch's allow-list,
+	// sorted; they are in the operation table only.
+	unmodelled []string
+	// enums is the set of enum shapes emitted; nil means every enum of the
+	// model (services without an allow-list).
+	enums map[string]bool
 	// taken guards against identifier collisions in the package.
 	taken map[string]string
 }
@@ -36,10 +42,25 @@ func newGenerator(svc string, m *model, p *patch) *generator {
 	for _, id := range []string{"API", "Unimplemented", "Definition"} {
 		g.taken[id] = "reserved"
 	}
+	allowed := map[string]bool{}
+	for _, name := range p.Operations {
+		allowed[name] = true
+	}
 	for name := range m.Operations {
+		if len(allowed) > 0 && !allowed[name] {
+			g.unmodelled = append(g.unmodelled, name)
+			continue
+		}
 		g.opNames = append(g.opNames, name)
 	}
 	sort.Strings(g.opNames)
+	sort.Strings(g.unmodelled)
+	if len(allowed) > 0 {
+		g.enums = map[string]bool{}
+		for _, id := range []string{"unmodelled", "unmodelledShape"} {
+			g.taken[id] = "reserved"
+		}
+	}
 	for _, op := range g.opNames {
 		g.claim(op+"Input", "op input "+op)
 		g.claim(op+"Output", "op output "+op)
@@ -50,6 +71,9 @@ func newGenerator(svc string, m *model, p *patch) *generator {
 	var walk func(shapeName string)
 	walk = func(shapeName string) {
 		s := m.Shapes[shapeName]
+		if len(s.Enum) > 0 && g.enums != nil {
+			g.enums[shapeName] = true
+		}
 		switch s.Type {
 		case "list":
 			walk(s.Member.Shape)
@@ -195,6 +219,9 @@ func (g *generator) tag(name string, r *ref, required bool) string {
 		loc = r.LocationName
 	}
 	add("locationName", loc)
+	if r.QueryName != "" {
+		add("queryName", r.QueryName)
+	}
 	typ := s.Type
 	if s.EventStream {
 		typ = "eventstream"
@@ -351,7 +378,7 @@ func (g *generator) types() ([]byte, error) {
 func (g *generator) writeEnums(b *bytes.Buffer) {
 	var names []string
 	for name, s := range g.m.Shapes {
-		if len(s.Enum) > 0 {
+		if len(s.Enum) > 0 && (g.enums == nil || g.enums[name]) {
 			names = append(names, name)
 		}
 	}

@@ -12,7 +12,7 @@
 //
 // Usage (from internal/awsapi, as its go:generate line does):
 //
-//	go run ../../tools/awsgen -models ../../models -out . iam sts ecs ecr logs s3
+//	go run ../../tools/awsgen -models ../../models -out . iam sts ecs ecr logs s3 ec2
 package main
 
 import (
@@ -54,6 +54,9 @@ func generate(modelsDir, outDir, svc string) error {
 	}
 	p, err := loadPatch(filepath.Join(modelsDir, "patches", svc+".json"))
 	if err != nil {
+		return err
+	}
+	if err := p.apply(m); err != nil {
 		return err
 	}
 	g := newGenerator(svc, m, p)

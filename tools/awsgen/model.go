@@ -87,6 +87,7 @@ type ref struct {
 	Shape            string        `json:"shape"`
 	Location         string        `json:"location"`
 	LocationName     string        `json:"locationName"`
+	QueryName        string        `json:"queryName"`
 	Flattened        bool          `json:"flattened"`
 	XMLNamespace     *xmlNamespace `json:"xmlNamespace"`
 	XMLAttribute     bool          `json:"xmlAttribute"`
@@ -144,10 +145,19 @@ func loadModel(path string) (*model, error) {
 
 // patch is an overlay from models/patches/<service>.json: facts the
 // official model lacks, such as the root element names S3 gives its XML
-// responses.
+// responses, and the choice of what to generate for a very large model.
 type patch struct {
 	// ShapeLocationNames sets a structure's XML root element name.
 	ShapeLocationNames map[string]string `json:"shapeLocationNames"`
+	// Operations, when not empty, is the allow-list of operations
+	// generated with typed inputs and outputs (plus the closure of their
+	// shapes and enums). Every other operation of the model is still in
+	// the operation table, with an empty input, and answers 501
+	// NotImplemented, so it is recognised but costs one line.
+	Operations []string `json:"operations"`
+	// Errors adds error codes the model does not declare (EC2 models none)
+	// as error shapes: wire code → HTTP status.
+	Errors map[string]int `json:"errors"`
 }
 
 func loadPatch(path string) (*patch, error) {
@@ -159,8 +169,27 @@ func loadPatch(path string) (*patch, error) {
 		return nil, err
 	}
 	p := new(patch)
-	if err := json.Unmarshal(b, p); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(p); err != nil {
 		return nil, fmt.Errorf("awsgen: %s: %w", path, err)
 	}
 	return p, nil
+}
+
+// apply adds the patch's error codes to m as error shapes and checks that
+// the allow-list names operations of m.
+func (p *patch) apply(m *model) error {
+	for _, op := range p.Operations {
+		if _, ok := m.Operations[op]; !ok {
+			return fmt.Errorf("awsgen: patch lists operation %s, which the model lacks", op)
+		}
+	}
+	for code, status := range p.Errors {
+		if _, ok := m.Shapes[code]; ok {
+			return fmt.Errorf("awsgen: patch error %s names an existing shape", code)
+		}
+		m.Shapes[code] = &shape{Type: "structure", Exception: true, Error: &errorTrait{Code: code, HTTPStatusCode: status, SenderFault: status < 500}}
+	}
+	return nil
 }

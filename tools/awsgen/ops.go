@@ -75,8 +75,39 @@ func (g *generator) ops() ([]byte, error) {
 		}
 		b.WriteString("\t\t},\n")
 	}
+	if len(g.unmodelled) > 0 {
+		b.WriteString("\t\t// Operations of the model outside models/patches' allow-list.\n")
+	}
+	for _, op := range g.unmodelled {
+		o := g.m.Operations[op]
+		method := o.HTTP.Method
+		if method == "" {
+			method = http.MethodPost
+		}
+		fmt.Fprintf(&b, "\t\t%q: unmodelled(%q, %q, %q),\n", op, op, method, o.HTTP.RequestURI)
+	}
 	b.WriteString("\t},\n}\n")
+	if len(g.unmodelled) > 0 {
+		g.writeUnmodelled(&b)
+	}
 	return b.Bytes(), nil
+}
+
+// writeUnmodelled emits the helper that describes the operations outside
+// the allow-list: recognised, decoded into an empty input, and answered
+// with 501 NotImplemented naming the operation.
+func (g *generator) writeUnmodelled(b *bytes.Buffer) {
+	b.WriteString("\n// unmodelledShape is the input and output of every operation without\n")
+	b.WriteString("// generated types: it has no members, so any parameters are ignored.\n")
+	b.WriteString("type unmodelledShape struct {\n\t_ struct{} `type:\"structure\"`\n}\n\n")
+	b.WriteString("// unmodelled describes an operation berth recognises but does not\n")
+	b.WriteString("// generate types for: it answers 501 NotImplemented naming itself.\n")
+	b.WriteString("func unmodelled(name, method, uri string) *awsapi.Operation {\n")
+	b.WriteString("\treturn &awsapi.Operation{\n\t\tName: name,\n\t\tHTTPMethod: method,\n\t\tRequestURI: uri,\n")
+	b.WriteString("\t\tNewInput: func() any { return new(unmodelledShape) },\n")
+	b.WriteString("\t\tNewOutput: func() any { return new(unmodelledShape) },\n")
+	b.WriteString("\t\tInvoke: func(context.Context, any, any) (any, error) {\n")
+	fmt.Fprintf(b, "\t\t\treturn nil, awserr.NotImplemented(%q, name)\n\t\t},\n\t}\n}\n", g.svc)
 }
 
 func (g *generator) errors() ([]byte, error) {

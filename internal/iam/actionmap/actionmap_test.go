@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/berthdev/berth/internal/awsapi"
+	"github.com/berthdev/berth/internal/awsapi/ec2api"
 	"github.com/berthdev/berth/internal/awsapi/ecrapi"
 	"github.com/berthdev/berth/internal/awsapi/ecsapi"
 	"github.com/berthdev/berth/internal/awsapi/iamapi"
@@ -21,7 +22,7 @@ import (
 // knows, so no operation can reach a handler unauthorized for want of a
 // mapping.
 func TestForOperation_EveryModelledOperation(t *testing.T) {
-	for _, def := range []*awsapi.Service{iamapi.Definition, stsapi.Definition, ecsapi.Definition, ecrapi.Definition, logsapi.Definition, s3api.Definition} {
+	for _, def := range []*awsapi.Service{ec2api.Definition, iamapi.Definition, stsapi.Definition, ecsapi.Definition, ecrapi.Definition, logsapi.Definition, s3api.Definition} {
 		for name := range def.Operations {
 			action, ok := ForOperation(def.SigningName, name)
 			if !ok {

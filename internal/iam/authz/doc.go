@@ -7,5 +7,11 @@
 //
 // The gateway calls Authorizer.Authorize for every operation, after
 // authentication and before the service handler runs. A denial carries the
-// AWS message the protocol codec sends in its AccessDenied shape.
+// AWS message the protocol codec sends in its AccessDenied shape. Recording
+// wraps an Authorizer to report every decided attempt (IAM's service last
+// accessed data).
+//
+// Engine builds the policy engine's Input the same way for live requests
+// (Authorize, Evaluate) and for IAM's policy simulator (Simulate), which
+// supplies its own documents and context instead of looking them up.
 package authz

@@ -8,15 +8,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/berthdev/berth/internal/arn"
 	"github.com/berthdev/berth/internal/iam/policy"
 	"github.com/berthdev/berth/internal/principal"
-	"github.com/berthdev/berth/internal/reqctx"
 )
 
 // Document is a policy document with a key that changes whenever its text
@@ -131,11 +128,12 @@ func (e *Engine) Evaluate(ctx context.Context, req Request, resource string) (po
 	return r, msg, nil
 }
 
-// prepare fills ev for one resource of req.
+// prepare fills ev for one resource of req: the caller's stored policies,
+// its session policies, the resource's policy and the request context.
 func (e *Engine) prepare(ctx context.Context, ev *evalInput, req Request, res string) error {
 	p := req.Principal
 	in := &ev.in
-	in.Principal = policy.Principal{Type: principalType(p.Kind), ARN: p.ARN, Account: p.AccountID, RoleARN: p.RoleARN}
+	in.Principal = principalInput(p)
 	in.Action = req.Action
 	in.Resource = res
 	in.Context = ev.ctx
@@ -144,30 +142,12 @@ func (e *Engine) prepare(ctx context.Context, ev *evalInput, req Request, res st
 		if err != nil {
 			return fmt.Errorf("authz: policies of %s: %w", p.ARN, err)
 		}
-		for _, d := range set.Identity {
-			c, err := e.compile(d)
-			if err != nil {
-				return err
-			}
-			in.Identity = append(in.Identity, c)
-		}
-		if set.Boundary != nil {
-			c, err := e.compile(*set.Boundary)
-			if err != nil {
-				return err
-			}
-			in.Boundary = c
+		if err := e.load(in, set); err != nil {
+			return err
 		}
 	}
-	if p.Kind == principal.AssumedRole && (len(p.SessionPolicies) > 0 || len(p.SessionPolicyARNs) > 0) {
-		in.Session = make([]*policy.Compiled, 0, len(p.SessionPolicies))
-		for _, doc := range p.SessionPolicies {
-			c, err := e.compile(Document{Key: "session:" + hash(doc), Text: doc, Kind: policy.KindSession})
-			if err != nil {
-				return err
-			}
-			in.Session = append(in.Session, c)
-		}
+	if err := e.sessionPolicies(in, p); err != nil {
+		return err
 	}
 	for _, src := range e.resources {
 		doc, account, ok, err := src.ResourcePolicy(ctx, req.Action, res)
@@ -185,78 +165,10 @@ func (e *Engine) prepare(ctx context.Context, ev *evalInput, req Request, res st
 		}
 	}
 	if in.ResourceAccount == "" {
-		if a, err := arn.Parse(res); err == nil && a.AccountID != "" && a.AccountID != "aws" {
-			in.ResourceAccount = a.AccountID
-		}
+		in.ResourceAccount = resourceAccount(res)
 	}
 	e.fillContext(ctx, ev.ctx, req)
 	return nil
-}
-
-// fillContext sets the global condition keys AWS adds to every request,
-// then the request's own keys.
-func (e *Engine) fillContext(ctx context.Context, c *policy.Context, req Request) {
-	p := req.Principal
-	info := reqctx.From(ctx)
-	now := info.Time
-	if now.IsZero() {
-		now = e.now()
-	}
-	c.Set(policy.KeyPrincipalArn, principalARNKey(p))
-	c.Set(policy.KeyPrincipalAccount, p.AccountID)
-	c.Set(policy.KeyPrincipalType, p.Kind.String())
-	c.Set(policy.KeyUserID, p.UserID)
-	if p.Kind == principal.User {
-		c.Set(policy.KeyUsername, p.Name)
-	}
-	c.Set(policy.KeyCurrentTime, now.UTC().Format(time.RFC3339))
-	c.Set(policy.KeyEpochTime, strconv.FormatInt(now.Unix(), 10))
-	if info.SourceIP != "" {
-		c.Set(policy.KeySourceIP, info.SourceIP)
-	}
-	c.Set(policy.KeySecureTransport, strconv.FormatBool(info.Secure))
-	if info.Region != "" {
-		c.Set(policy.KeyRequestedRegion, info.Region)
-	}
-	if p.IsTemporary() {
-		c.Set(policy.KeyTokenIssueTime, p.TokenIssueTime.UTC().Format(time.RFC3339))
-		c.Set(policy.KeyMultiFactorAuthPresent, strconv.FormatBool(p.MFA))
-	}
-	c.Set(policy.KeyViaAWSService, "false")
-	for k, v := range p.Tags {
-		c.Set(policy.KeyPrincipalTagPrefix+k, v)
-	}
-	if p.SourceIdentity != "" {
-		c.Set("aws:SourceIdentity", p.SourceIdentity)
-	}
-	for k, vs := range req.Context {
-		c.Set(k, vs...)
-	}
-}
-
-// principalARNKey is aws:PrincipalArn: for a role session, the role's ARN
-// (AWS documents that aws:PrincipalArn carries the role, not the session).
-func principalARNKey(p *principal.Principal) string {
-	if p.Kind == principal.AssumedRole && p.RoleARN != "" {
-		return p.RoleARN
-	}
-	return p.ARN
-}
-
-func principalType(k principal.Kind) policy.PrincipalType {
-	switch k {
-	case principal.Root:
-		return policy.PrincipalRoot
-	case principal.User:
-		return policy.PrincipalUser
-	case principal.AssumedRole:
-		return policy.PrincipalRoleSession
-	case principal.FederatedUser:
-		return policy.PrincipalFederatedUser
-	case principal.Service:
-		return policy.PrincipalService
-	}
-	return policy.PrincipalAnonymous
 }
 
 // compile returns the compiled form of d, compiling it once per key.

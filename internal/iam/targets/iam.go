@@ -21,10 +21,20 @@ type EntityPaths interface {
 	EntityPath(ctx context.Context, kind, name string) (path string, ok bool)
 }
 
+// ResourceTags finds the tags of an IAM resource by ARN (a role, user,
+// instance profile or customer managed policy), for aws:ResourceTag/*; ok
+// is false when the resource does not exist.
+type ResourceTags interface {
+	ResourceTags(ctx context.Context, resourceARN string) (tags map[string]string, ok bool)
+}
+
 // IAM describes IAM's operations.
 type IAM struct {
 	Account string
 	Paths   EntityPaths
+	// Tags finds resource tags; when nil, Paths is used if it implements
+	// ResourceTags.
+	Tags ResourceTags
 }
 
 var _ gateway.Describer = IAM{}
@@ -37,6 +47,19 @@ var iamEntityField = map[string]string{
 	"group":            "GroupName",
 	"instance-profile": "InstanceProfileName",
 }
+
+// iamARNFields names, for operations that name their entity by ARN, the
+// input field that holds it: the entity is the resource they act on.
+var iamARNFields = map[string]string{
+	"SimulatePrincipalPolicy":            "PolicySourceArn",
+	"GetContextKeysForPrincipalPolicy":   "PolicySourceArn",
+	"GenerateServiceLastAccessedDetails": "Arn",
+}
+
+// iamTagKinds are the IAM resource types whose tags are aws:ResourceTag/*
+// (Service Authorization Reference); roles and users also give
+// iam:ResourceTag/*.
+var iamTagKinds = map[string]bool{"role": true, "user": true, "instance-profile": true, "policy": true}
 
 // iamListKinds gives the resource AWS names when it denies a List call that
 // has no resource type: the entity kind's ARN with the path prefix.
@@ -58,6 +81,10 @@ func (d IAM) AuthzTarget(ctx context.Context, op string, in any) (gateway.Target
 	a, _ := actionmap.Lookup("iam", op)
 	if kind, ok := iamListKinds[op]; ok {
 		t.Resources = []string{arn.IAM(d.Account, kind+"/"+strings.TrimPrefix(str(in, "PathPrefix"), "/"))}
+	} else if f, ok := iamARNFields[op]; ok {
+		if res := str(in, f); res != "" {
+			t.Resources = []string{res}
+		}
 	} else if a != nil {
 		for _, rt := range a.ResourceTypes {
 			if res := d.resource(ctx, rt.Name, op, in); res != "" {
@@ -69,7 +96,39 @@ func (d IAM) AuthzTarget(ctx context.Context, op string, in any) (gateway.Target
 		}
 	}
 	t.Context = d.context(op, in)
+	if len(t.Resources) == 1 {
+		t.Context = d.resourceTags(ctx, t.Context, t.Resources[0])
+	}
 	return t, nil
+}
+
+// resourceTags adds aws:ResourceTag/KEY (and for roles and users
+// iam:ResourceTag/KEY) for the tags the resource carries.
+func (d IAM) resourceTags(ctx context.Context, c map[string][]string, res string) map[string][]string {
+	lookup := d.Tags
+	if lookup == nil {
+		lookup, _ = d.Paths.(ResourceTags)
+	}
+	_, rest, isIAM := strings.Cut(res, ":iam::")
+	_, resource, _ := strings.Cut(rest, ":")
+	kind, _, _ := strings.Cut(resource, "/")
+	if lookup == nil || !isIAM || !iamTagKinds[kind] {
+		return c
+	}
+	tags, ok := lookup.ResourceTags(ctx, res)
+	if !ok || len(tags) == 0 {
+		return c
+	}
+	if c == nil {
+		c = make(map[string][]string, len(tags))
+	}
+	for k, v := range tags {
+		c["aws:ResourceTag/"+k] = []string{v}
+		if kind == "role" || kind == "user" {
+			c["iam:ResourceTag/"+k] = []string{v}
+		}
+	}
+	return c
 }
 
 // resource forms the ARN of a resource of type rt that op's input names.
@@ -85,9 +144,6 @@ func (d IAM) resource(ctx context.Context, rt, op string, in any) string {
 		return ""
 	case "role", "user", "group", "instance-profile":
 		name := str(in, iamEntityField[rt])
-		if name == "" && op == "SimulatePrincipalPolicy" {
-			return ""
-		}
 		if name == "" && rt == "user" {
 			// Operations on "the calling user" (ListAccessKeys,
 			// CreateAccessKey, ChangePassword...) act on the caller.

@@ -142,6 +142,7 @@ func checkXML(t *testing.T, v *Vector, got, want []byte, reqID string) {
 	w.Remove("RequestId")
 	w.Remove("ResponseMetadata")
 	g.Remove("RequestId")
+	g.Remove("requestId") // the ec2 protocol's placement
 	md := g.Remove("ResponseMetadata")
 	body, typ := g, v.Out
 	wbody := w

@@ -38,6 +38,7 @@ type Shape struct {
 type Ref struct {
 	Shape            string        `json:"shape"`
 	LocationName     string        `json:"locationName"`
+	QueryName        string        `json:"queryName"`
 	Location         string        `json:"location"`
 	TimestampFormat  string        `json:"timestampFormat"`
 	Flattened        bool          `json:"flattened"`
@@ -191,6 +192,7 @@ func (b *Builder) tags(name string, ref *Ref, required bool) string {
 	}
 	add("location", first(ref.Location, s.Location))
 	add("locationName", first(ref.LocationName, s.LocationName, name))
+	add("queryName", ref.QueryName)
 	if s.Type == "list" && s.Member != nil {
 		add("locationNameList", s.Member.LocationName)
 	}

@@ -81,6 +81,9 @@ func (c *Codec) EncodeOutput(w http.ResponseWriter, op *awsapi.Operation, out an
 		}
 	}
 	if stream != nil {
+		if status == http.StatusOK && h.Get("Content-Range") != "" {
+			status = http.StatusPartialContent // S3 GetObject with Range; the model has no status member
+		}
 		return writeStream(w, status, stream)
 	}
 	buf := shape.Buffer()
@@ -108,7 +111,17 @@ func (c *Codec) body(b []byte, op *awsapi.Operation, v reflect.Value, t *shape.T
 			return nil
 		}
 		b = append(b, xmlDecl...)
-		return xmlbody.AppendStruct(b, or(t.Name, op.Name+"Result"), or(t.XMLNS, c.svc.XMLNamespace), v)
+		root, ns := or(t.Name, op.Name+"Result"), or(t.XMLNS, c.svc.XMLNamespace)
+		if m := t.Member(root); m != nil && len(t.Members) == 1 && m.Type.Kind == shape.String {
+			// S3's GetBucketLocation: the root element is the one member's
+			// element, <LocationConstraint>region</LocationConstraint>.
+			b = append(b, "<"+root+` xmlns="`+ns+`">`...)
+			if fv, ok := shape.Present(v.Field(m.Index)); ok {
+				b = xmlbody.Escape(b, fv.String(), false)
+			}
+			return append(b, "</"+root+">"...)
+		}
+		return xmlbody.AppendStruct(b, root, ns, v)
 	}
 	fv, ok := shape.Present(v.Field(p.Index))
 	if !ok {

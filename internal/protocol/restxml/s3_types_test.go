@@ -33,8 +33,20 @@ func s3Service() *awsapi.Service {
 				func() any { return new(HeadObjectRequest) }, func() any { return new(HeadObjectOutput) }),
 			"ListObjectsV2": op("ListObjectsV2", "GET", "/{Bucket}?list-type=2",
 				func() any { return new(ListObjectsV2Request) }, func() any { return new(ListObjectsV2Output) }),
+			"GetBucketLocation": op("GetBucketLocation", "GET", "/{Bucket}?location",
+				func() any { return new(GetBucketLocationRequest) }, func() any { return new(GetBucketLocationOutput) }),
 		},
 	}
+}
+
+type GetBucketLocationRequest struct {
+	_      struct{} `type:"structure"`
+	Bucket *string  `location:"uri" locationName:"Bucket" type:"string" required:"true"`
+}
+
+type GetBucketLocationOutput struct {
+	_                  struct{} `type:"structure" locationName:"LocationConstraint"`
+	LocationConstraint *string  `locationName:"LocationConstraint" type:"string" enum:"BucketLocationConstraint"`
 }
 
 type PutObjectRequest struct {

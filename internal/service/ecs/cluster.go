@@ -5,7 +5,6 @@ package ecs
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strconv"
 
@@ -135,8 +134,9 @@ func (s *Service) countCluster(name string) clusterCounts {
 			continue
 		}
 		c.instances++
-		c.running += r.Value.Running
-		c.pending += r.Value.Pending
+		running, pending := s.instanceTaskCounts(r.Value)
+		c.running += running
+		c.pending += pending
 	}
 	svcs, _, _ := s.t.services.List(ctx, store.Page{Prefix: name + "/"})
 	for _, r := range svcs {
@@ -406,5 +406,3 @@ func (s *Service) deleteRefusal(ctx context.Context, name string) error {
 	}
 	return nil
 }
-
-var errStop = errors.New("stop")

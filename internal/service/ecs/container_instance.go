@@ -152,7 +152,7 @@ func (s *Service) RegisterContainerInstance(ctx context.Context, in *ecsapi.Regi
 		sid := storeID(name, rec.ID)
 		tx := s.st.Txn().Add(s.t.clusters.CheckOp(name, cl.Revision))
 		if rev == 0 {
-			tx.Add(s.t.instances.CreateOp(sid, rec))
+			tx.Add(s.t.instances.CreateOp(sid, rec), s.t.usage.CreateOp(sid, &usageRec{}))
 		} else {
 			tx.Add(s.t.instances.PutOp(sid, rec, rev))
 		}
@@ -272,19 +272,9 @@ func (s *Service) DeregisterContainerInstance(ctx context.Context, in *ecsapi.De
 	}
 	force := in.Force != nil && *in.Force
 	sid := storeID(name, id)
-	r, err := s.t.instances.Update(ctx, sid, func(r *instanceRec) error {
-		if r.Status == statusInactive {
-			return nil
-		}
-		if !force && r.Pending+r.Running > 0 {
-			return invalidParam("Found running tasks on the instance.")
-		}
-		r.Status, r.Connected, r.Deregistered = statusInactive, false, s.now()
-		r.Version++
-		return nil
-	})
+	r, err := s.deregister(ctx, sid, force)
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, err
 	}
 	s.view.refresh(sid)
 	if cur.Value.Status != statusInactive {
@@ -293,7 +283,47 @@ func (s *Service) DeregisterContainerInstance(ctx context.Context, in *ecsapi.De
 		}
 	}
 	s.watchers.notify(id)
-	return &ecsapi.DeregisterContainerInstanceOutput{ContainerInstance: s.apiInstance(r.Value, true, false)}, nil
+	return &ecsapi.DeregisterContainerInstanceOutput{ContainerInstance: s.apiInstance(r, true, false)}, nil
+}
+
+// deregister makes an instance INACTIVE. Without force it compares the
+// usage record it found empty, so a task placed meanwhile (on any
+// replica) makes it try again and refuse.
+func (s *Service) deregister(ctx context.Context, sid string, force bool) (*instanceRec, error) {
+	for range maxCASRetries {
+		cur, err := s.t.instances.Get(ctx, sid)
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		if cur.Value.Status == statusInactive {
+			return cur.Value, nil
+		}
+		u, err := s.t.usage.Get(ctx, sid)
+		if err != nil && !isNotFound(err) {
+			return nil, storeErr(err)
+		}
+		tx := s.st.Txn()
+		if err == nil {
+			if !force && u.Value.Live > 0 {
+				return nil, invalidParam("Found running tasks on the instance.")
+			}
+			tx.Add(s.t.usage.CheckOp(sid, u.Revision))
+		}
+		r := cur.Value.Clone()
+		r.Status, r.Connected, r.Deregistered = statusInactive, false, s.now()
+		r.Version++
+		_, err = tx.Add(s.t.instances.PutOp(sid, r, cur.Revision)).Commit(ctx)
+		if err == nil {
+			return r, nil
+		}
+		if !isConflict(err) {
+			return nil, storeErr(err)
+		}
+		if _, err := s.st.Sync(ctx); err != nil {
+			return nil, storeErr(err)
+		}
+	}
+	return nil, storeErr(errf("deregister %s: too many conflicts", sid))
 }
 
 // DescribeContainerInstances implements ecsapi.API.
@@ -349,7 +379,7 @@ func (s *Service) ListContainerInstances(ctx context.Context, in *ecsapi.ListCon
 		if status == "" && r.Value.Status == statusInactive || status != "" && r.Value.Status != status {
 			return false
 		}
-		return q == nil || q.Match(schedInstance(s, r.Value, r.Revision))
+		return q == nil || q.Match(s.queryInstance(r))
 	})
 	if err != nil {
 		return nil, storeErr(err)
@@ -363,6 +393,19 @@ func (s *Service) ListContainerInstances(ctx context.Context, in *ecsapi.ListCon
 		out.NextToken = nextToken(id)
 	}
 	return out, nil
+}
+
+// queryInstance is an instance in the form cluster queries read: the
+// placement view's when it is current, else converted.
+func (s *Service) queryInstance(r *store.Record[instanceRec]) *scheduler.Instance {
+	if inst, rev, ok := s.view.get(r.ID); ok && rev == r.Revision {
+		return inst
+	}
+	u, err := s.t.usage.Get(context.Background(), r.ID)
+	if err != nil {
+		return schedInstance(s, r.Value, &usageRec{}, 0)
+	}
+	return schedInstance(s, r.Value, u.Value, u.Revision)
 }
 
 // storeIDAfter turns a page marker holding a child id into a store id.
@@ -423,6 +466,34 @@ func (s *Service) UpdateContainerInstancesState(ctx context.Context, in *ecsapi.
 	return out, nil
 }
 
+// instanceTaskCounts counts an instance's tasks that are RUNNING and
+// those not yet (ECS's runningTasksCount and pendingTasksCount).
+func (s *Service) instanceTaskCounts(r *instanceRec) (running, pending int) {
+	if s.usageOf(r).Live == 0 {
+		return 0, 0
+	}
+	recs, _, _ := s.t.tasks.ListByIndex(context.Background(), ixTaskLive, storeID(r.Cluster, r.ID), store.Page{})
+	for _, t := range recs {
+		switch t.Value.Last {
+		case taskRunning:
+			running++
+		case taskStopped:
+		default:
+			pending++
+		}
+	}
+	return running, pending
+}
+
+// usageOf returns what an instance's tasks use (nothing if unknown).
+func (s *Service) usageOf(r *instanceRec) *usageRec {
+	u, err := s.t.usage.Get(context.Background(), storeID(r.Cluster, r.ID))
+	if err != nil {
+		return &usageRec{}
+	}
+	return u.Value
+}
+
 // apiInstance renders a container instance.
 func (s *Service) apiInstance(r *instanceRec, tags, health bool) *ecsapi.ContainerInstance {
 	res := func(name string, v int) ecsapi.Resource {
@@ -454,15 +525,16 @@ func (s *Service) apiInstance(r *instanceRec, tags, health bool) *ecsapi.Contain
 		Version:              ptr(r.Version),
 		Status:               ptr(r.Status),
 		AgentConnected:       ptr(r.Connected),
-		RunningTasksCount:    ptr(int32(r.Running)),
-		PendingTasksCount:    ptr(int32(r.Pending)),
 		RegisteredAt:         timePtr(r.Registered),
 		Attachments:          []ecsapi.Attachment{},
 		RegisteredResources: append([]ecsapi.Resource{res("CPU", r.CPU), res("MEMORY", r.Mem),
 			set("PORTS", r.Reserved), set("PORTS_UDP", r.ReservedUDP)}, extra...),
-		RemainingResources: append([]ecsapi.Resource{res("CPU", r.CPU-r.UsedCPU), res("MEMORY", r.Mem-r.UsedMem),
-			set("PORTS", r.Reserved, r.Ports), set("PORTS_UDP", r.ReservedUDP, r.UDPPorts)}, extra...),
 	}
+	u := s.usageOf(r)
+	out.RemainingResources = append([]ecsapi.Resource{res("CPU", r.CPU-u.CPU), res("MEMORY", r.Mem-u.Mem),
+		set("PORTS", r.Reserved, u.Ports), set("PORTS_UDP", r.ReservedUDP, u.UDPPorts)}, extra...)
+	running, pending := s.instanceTaskCounts(r)
+	out.RunningTasksCount, out.PendingTasksCount = ptr(int32(running)), ptr(int32(pending))
 	if r.StatusReason != "" {
 		out.StatusReason = ptr(r.StatusReason)
 	}

@@ -79,10 +79,11 @@ type versionRec struct {
 	Docker string `json:"d,omitempty"`
 }
 
-// instanceRec is a container instance, keyed "CLUSTER/ID". It holds what
-// placement reads, including the resources its tasks use, so that placing
-// a task never sums tasks and every placement commits with a
-// compare-and-swap on this one record.
+// instanceRec is a container instance's registration, keyed "CLUSTER/ID":
+// what the agent registered, its status, agent connection, attributes and
+// tags. What its tasks use is the separate usageRec, so the hot path
+// (placements, stops) rewrites a small record and not the agent's forty
+// attributes.
 type instanceRec struct {
 	ID           string      `json:"id"`
 	Cluster      string      `json:"c"`
@@ -99,15 +100,6 @@ type instanceRec struct {
 	Reserved    []int         `json:"rp,omitempty"`  // PORTS
 	ReservedUDP []int         `json:"rpu,omitempty"` // PORTS_UDP
 	Extra       []resourceRec `json:"xr,omitempty"`
-
-	// Usage by tasks not yet STOPPED.
-	UsedCPU  int            `json:"ucpu,omitempty"`
-	UsedMem  int            `json:"umem,omitempty"`
-	Ports    []int          `json:"up,omitempty"`  // TCP host ports, sorted
-	UDPPorts []int          `json:"uup,omitempty"` // UDP host ports, sorted
-	Pending  int            `json:"pend,omitempty"`
-	Running  int            `json:"run,omitempty"`
-	Groups   map[string]int `json:"g,omitempty"`
 
 	Attrs        []attrRec `json:"a,omitempty"` // sorted by name
 	Tags         []tagRec  `json:"tags,omitempty"`
@@ -128,11 +120,35 @@ func (r *instanceRec) Clone() *instanceRec {
 	c.Reserved = slices.Clone(r.Reserved)
 	c.ReservedUDP = slices.Clone(r.ReservedUDP)
 	c.Extra = slices.Clone(r.Extra)
-	c.Ports = slices.Clone(r.Ports)
-	c.UDPPorts = slices.Clone(r.UDPPorts)
-	c.Groups = maps.Clone(r.Groups)
 	c.Attrs = slices.Clone(r.Attrs)
 	c.Tags = slices.Clone(r.Tags)
+	return &c
+}
+
+// usageRec is what the tasks of a container instance that are not yet
+// STOPPED use, keyed like the instance. Placement reads it instead of
+// summing tasks, and every placement commits with a compare-and-swap on it
+// (and a check of the instance record), so concurrent placements never
+// overcommit the instance.
+type usageRec struct {
+	CPU      int   `json:"cpu,omitempty"`
+	Mem      int   `json:"mem,omitempty"`
+	Ports    []int `json:"p,omitempty"` // TCP host ports, sorted
+	UDPPorts []int `json:"u,omitempty"` // UDP host ports, sorted
+	// Live counts the tasks not yet STOPPED (PENDING or RUNNING). Which
+	// of them are RUNNING is read from the tasks when described, so that
+	// a task's PENDING→RUNNING transition writes only the task and never
+	// conflicts with placements on its instance.
+	Live   int            `json:"live,omitempty"`
+	Groups map[string]int `json:"g,omitempty"` // task group → tasks
+}
+
+// Clone returns a deep copy.
+func (u *usageRec) Clone() *usageRec {
+	c := *u
+	c.Ports = slices.Clone(u.Ports)
+	c.UDPPorts = slices.Clone(u.UDPPorts)
+	c.Groups = maps.Clone(u.Groups)
 	return &c
 }
 
@@ -224,12 +240,12 @@ type taskRec struct {
 	// instance (it reached STOPPED).
 	Released bool `json:"rel,omitempty"`
 
-	Containers []containerRec        `json:"ct"`
+	Containers []containerRec       `json:"ct"`
 	Overrides  *ecsapi.TaskOverride `json:"o,omitempty"`
-	TaskRole   string                `json:"tr,omitempty"`
-	ExecRole   string                `json:"er,omitempty"`
-	Tags       []tagRec              `json:"tags,omitempty"`
-	ExecCmd    bool                  `json:"exec,omitempty"`
+	TaskRole   string               `json:"tr,omitempty"`
+	ExecRole   string               `json:"er,omitempty"`
+	Tags       []tagRec             `json:"tags,omitempty"`
+	ExecCmd    bool                 `json:"exec,omitempty"`
 
 	Created       time.Time `json:"ca"`
 	Started       time.Time `json:"sa,omitzero"`
@@ -331,17 +347,16 @@ type strategyRec struct {
 // deploymentRec is one deployment of a service: PRIMARY (the newest) or
 // ACTIVE (older ones still draining).
 type deploymentRec struct {
-	ID           string    `json:"id"`
-	Status       string    `json:"s"`
-	TaskDef      string    `json:"td"`
-	Desired      int       `json:"d"`
-	Failed       int       `json:"f,omitempty"`
-	Created      time.Time `json:"ca"`
-	Updated      time.Time `json:"ua"`
-	Rollout      string    `json:"ro"`
-	RolloutWhy   string    `json:"rr,omitempty"`
-	LaunchType   string    `json:"lt,omitempty"`
-	FirstRunning bool      `json:"fr,omitempty"` // a task of it has reached RUNNING
+	ID         string    `json:"id"`
+	Status     string    `json:"s"`
+	TaskDef    string    `json:"td"`
+	Desired    int       `json:"d"`
+	Failed     int       `json:"f,omitempty"`
+	Created    time.Time `json:"ca"`
+	Updated    time.Time `json:"ua"`
+	Rollout    string    `json:"ro"`
+	RolloutWhy string    `json:"rr,omitempty"`
+	LaunchType string    `json:"lt,omitempty"`
 }
 
 // eventRec is a service event.

@@ -85,9 +85,12 @@ type Service struct {
 	log  *slog.Logger
 
 	view     *instanceView
+	batch    *batcher
 	watchers *watchers
 	ctl      *controllerQueue
-	tdCache  sync.Map // task definition ARN → *ecsapi.TaskDefinition resolution cache key check
+	// startRev is the cache revision the view was built from; the watch
+	// starts after it.
+	startRev int64
 }
 
 var (
@@ -140,8 +143,10 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		log:      deps.Logger,
 		watchers: newWatchers(),
 		ctl:      newControllerQueue(),
+		batch:    newBatcher(deps.Store),
 	}
 	s.view = newInstanceView(s)
+	s.startRev = deps.Store.Revision()
 	s.view.loadAll()
 	return s, nil
 }

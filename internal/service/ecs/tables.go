@@ -22,6 +22,7 @@ const (
 	tableTaskDefs  = "ecs-taskdefs"  // tdID(FAMILY, REVISION)
 	tableFamilies  = "ecs-families"  // FAMILY
 	tableServices  = "ecs-services"  // CLUSTER/NAME
+	tableUsage     = "ecs-usage"     // CLUSTER/ID, what an instance's tasks use
 	tableTokens    = "ecs-tokens"    // KIND/CLUSTER/TOKEN
 	leaderKey      = "ecs-leader"    // not a table: the controller lease
 )
@@ -73,6 +74,7 @@ type tables struct {
 	families  *store.Table[familyRec]
 	services  *store.Table[serviceRec]
 	tokens    *store.Table[tokenRec]
+	usage     *store.Table[usageRec]
 }
 
 func openTables(ctx context.Context, st *store.Store) (*tables, error) {
@@ -110,6 +112,10 @@ func openTables(ctx context.Context, st *store.Store) (*tables, error) {
 	if err == nil {
 		t.tokens, e = store.NewTable[tokenRec](ctx, st, tableTokens, store.TableConfig{})
 		wrap(tableTokens, e)
+	}
+	if err == nil {
+		t.usage, e = store.NewTable[usageRec](ctx, st, tableUsage, store.TableConfig{})
+		wrap(tableUsage, e)
 	}
 	if err != nil {
 		return nil, err

@@ -35,9 +35,14 @@ type instanceView struct {
 }
 
 type clusterView struct {
-	list   []*scheduler.Instance
-	pos    map[string]int // instance store id → index in list
-	shared bool
+	list    []*scheduler.Instance
+	pos     map[string]int   // instance store id → index in list
+	instRev map[string]int64 // instance store id → instance record revision
+	shared  bool
+}
+
+func newClusterView() *clusterView {
+	return &clusterView{pos: map[string]int{}, instRev: map[string]int64{}}
 }
 
 var _ scheduler.State = (*instanceView)(nil)
@@ -59,37 +64,44 @@ func (v *instanceView) Instances(cluster string) []*scheduler.Instance {
 	return cv.list
 }
 
-// get returns the view's instance for a store id, if it holds one.
-func (v *instanceView) get(sid string) (*scheduler.Instance, bool) {
+// get returns the view's instance for a store id, if it holds one, and
+// the revision of the instance record it was built from.
+func (v *instanceView) get(sid string) (*scheduler.Instance, int64, bool) {
 	cluster, _ := splitStoreID(sid)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	cv := v.clusters[cluster]
 	if cv == nil {
-		return nil, false
+		return nil, 0, false
 	}
 	i, ok := cv.pos[sid]
 	if !ok {
-		return nil, false
+		return nil, 0, false
 	}
-	return cv.list[i], true
+	return cv.list[i], cv.instRev[sid], true
 }
 
 // loadAll rebuilds the view from the cache.
 func (v *instanceView) loadAll() {
-	recs, _, _ := v.s.t.instances.List(context.Background(), store.Page{})
+	ctx := context.Background()
+	recs, _, _ := v.s.t.instances.List(ctx, store.Page{})
 	fresh := map[string]*clusterView{}
 	for _, r := range recs {
 		if r.Value.Status == statusInactive {
 			continue
 		}
+		u, err := v.s.t.usage.Get(ctx, r.ID)
+		if err != nil {
+			continue
+		}
 		cv := fresh[r.Value.Cluster]
 		if cv == nil {
-			cv = &clusterView{pos: map[string]int{}}
+			cv = newClusterView()
 			fresh[r.Value.Cluster] = cv
 		}
 		cv.pos[r.ID] = len(cv.list)
-		cv.list = append(cv.list, schedInstance(v.s, r.Value, r.Revision))
+		cv.instRev[r.ID] = r.Revision
+		cv.list = append(cv.list, schedInstance(v.s, r.Value, u.Value, u.Revision))
 	}
 	v.mu.Lock()
 	v.clusters = fresh
@@ -100,36 +112,49 @@ func (v *instanceView) loadAll() {
 // record if it is newer than the view's, or its removal when the record is
 // gone or INACTIVE.
 func (v *instanceView) refresh(sids ...string) {
+	ctx := context.Background()
 	for _, sid := range sids {
-		r, err := v.s.t.instances.Get(context.Background(), sid)
+		r, err := v.s.t.instances.Get(ctx, sid)
 		if err != nil || r.Value.Status == statusInactive {
 			v.remove(sid)
 			continue
 		}
-		if cur, ok := v.get(sid); ok && cur.Version >= r.Revision {
+		u, err := v.s.t.usage.Get(ctx, sid)
+		if err != nil {
+			v.remove(sid)
 			continue
 		}
-		v.put(sid, schedInstance(v.s, r.Value, r.Revision))
+		if cur, instRev, ok := v.get(sid); ok && cur.Version >= u.Revision && instRev >= r.Revision {
+			continue
+		}
+		v.put(sid, schedInstance(v.s, r.Value, u.Value, u.Revision), r.Revision)
 	}
 }
 
-func (v *instanceView) put(sid string, inst *scheduler.Instance) {
+// put installs a newer form of an instance: one built from a usage record
+// and an instance record at least as new as the held one's.
+func (v *instanceView) put(sid string, inst *scheduler.Instance, instRev int64) {
 	cluster, _ := splitStoreID(sid)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	cv := v.clusters[cluster]
 	if cv == nil {
-		cv = &clusterView{pos: map[string]int{}}
+		cv = newClusterView()
 		v.clusters[cluster] = cv
 	}
-	if i, ok := cv.pos[sid]; ok && cv.list[i].Version >= inst.Version {
+	i, ok := cv.pos[sid]
+	if ok && cv.list[i].Version >= inst.Version && cv.instRev[sid] >= instRev {
 		return // a concurrent refresh put a newer one
+	}
+	if ok && (cv.list[i].Version > inst.Version || cv.instRev[sid] > instRev) {
+		return // mixed ages: the next refresh of the newer part brings both
 	}
 	if cv.shared {
 		cv.list = slices.Clone(cv.list)
 		cv.shared = false
 	}
-	if i, ok := cv.pos[sid]; ok {
+	cv.instRev[sid] = instRev
+	if ok {
 		cv.list[i] = inst
 		return
 	}
@@ -162,6 +187,7 @@ func (v *instanceView) remove(sid string) {
 	cv.list[last] = nil
 	cv.list = cv.list[:last]
 	delete(cv.pos, sid)
+	delete(cv.instRev, sid)
 	if len(cv.list) == 0 {
 		delete(v.clusters, cluster)
 	}
@@ -176,8 +202,10 @@ func lastPathPart(s string) string {
 	return s
 }
 
-// schedInstance converts an instance record to the scheduler's form.
-func schedInstance(s *Service, r *instanceRec, rev int64) *scheduler.Instance {
+// schedInstance converts an instance record and its usage to the
+// scheduler's form; the usage record's revision is the Version placements
+// compare.
+func schedInstance(s *Service, r *instanceRec, u *usageRec, rev int64) *scheduler.Instance {
 	inst := &scheduler.Instance{
 		ID:                s.instanceARN(r.Cluster, r.ID),
 		EC2InstanceID:     r.EC2ID,
@@ -186,12 +214,12 @@ func schedInstance(s *Service, r *instanceRec, rev int64) *scheduler.Instance {
 		RegisteredAt:      r.Registered,
 		RegisteredCPU:     r.CPU,
 		RegisteredMemory:  r.Mem,
-		RemainingCPU:      r.CPU - r.UsedCPU,
-		RemainingMemory:   r.Mem - r.UsedMem,
-		UsedPorts:         scheduler.NewPortSet(append(slices.Clone(r.Reserved), r.Ports...)...),
-		UsedUDPPorts:      scheduler.NewPortSet(append(slices.Clone(r.ReservedUDP), r.UDPPorts...)...),
-		RunningTasksCount: r.Running,
-		Groups:            r.Groups,
+		RemainingCPU:      r.CPU - u.CPU,
+		RemainingMemory:   r.Mem - u.Mem,
+		UsedPorts:         scheduler.NewPortSet(append(slices.Clone(r.Reserved), u.Ports...)...),
+		UsedUDPPorts:      scheduler.NewPortSet(append(slices.Clone(r.ReservedUDP), u.UDPPorts...)...),
+		RunningTasksCount: u.Live,
+		Groups:            u.Groups,
 		Version:           rev,
 		Attributes:        make(map[string]string, len(r.Attrs)),
 	}

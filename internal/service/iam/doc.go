@@ -14,10 +14,18 @@
 //	authentication   AccessKey(id)            → secret, status, principal
 //	                 RecordAccessKeyUse(...)  → GetAccessKeyLastUsed (buffered)
 //	authorization    PoliciesFor(principal)   → identity policies + boundary, with cache keys
+//	                 EntityPath, ResourceTags → IAM resource ARNs and aws:ResourceTag/*
+//	                 RecordAccess(...)        → service last accessed data (buffered)
 //	STS              RoleByARN / Role         → trust policy, max session, tags
 //	                 PolicyDocument(arn)      → managed session policies
 //	                 RecordRoleUse(...)       → GetRole's RoleLastUsed (buffered)
 //	control plane    EnsureRootAccessKey / RootAccessKey, InstanceProfile(ByARN), Run
+//
+// The policy simulator (SimulatePrincipalPolicy, SimulateCustomPolicy) asks
+// a PolicyEngine, the gateway's own authorizer, so simulated decisions are
+// the decisions live requests get; GetContextKeysFor* and the services a
+// last accessed report lists come from parsing the documents with the
+// policy language package.
 //
 // # Storage
 //
@@ -32,7 +40,9 @@
 // profile's role on both records), so concurrent attach, detach and
 // delete calls never leave counts wrong or dangling references. Reads are
 // served from the store's replica cache, which a write waits for before
-// returning.
+// returning (read-your-writes on a replica). A transaction's first attempt
+// reads the cache too: the revisions it guards on are the cached records'
+// own, so a stale read fails the commit and the retry reads etcd.
 //
 // # Documents
 //

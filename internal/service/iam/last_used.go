@@ -5,25 +5,31 @@ package iam
 
 import (
 	"context"
+	"errors"
+	"maps"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/berthdev/berth/internal/arn"
 	"github.com/berthdev/berth/internal/logkey"
+	"github.com/berthdev/berth/internal/principal"
+	"github.com/berthdev/berth/internal/reqctx"
+	"github.com/berthdev/berth/internal/store"
 )
 
-// lastUsedBuffer holds access key and role use in memory until Flush
-// writes it, so recording a use on the request path never waits for the
-// store. Reads merge it with what is stored.
+// lastUsedBuffer holds access key, role and service use in memory until
+// Flush writes it, so recording a use on the request path never waits for
+// the store. Reads merge it with what is stored.
 type lastUsedBuffer struct {
-	mu    sync.Mutex
-	keys  map[string]lastUsedRec // access key id → latest use
-	roles map[string]lastUsedRec // role name key → latest use
+	mu     sync.Mutex
+	keys   map[string]lastUsedRec    // access key id → latest use
+	roles  map[string]lastUsedRec    // role name key → latest use
+	access map[accessKey]lastUsedRec // entity × action → latest attempt
 }
 
 func newLastUsedBuffer() *lastUsedBuffer {
-	return &lastUsedBuffer{keys: map[string]lastUsedRec{}, roles: map[string]lastUsedRec{}}
+	return &lastUsedBuffer{keys: map[string]lastUsedRec{}, roles: map[string]lastUsedRec{}, access: map[accessKey]lastUsedRec{}}
 }
 
 // newer returns the later of a pending use and a stored one.
@@ -63,12 +69,12 @@ func (b *lastUsedBuffer) forgetRole(name string) {
 }
 
 // take returns the pending uses and empties the buffer.
-func (b *lastUsedBuffer) take() (keys, roles map[string]lastUsedRec) {
+func (b *lastUsedBuffer) take() (keys, roles map[string]lastUsedRec, access map[accessKey]lastUsedRec) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	keys, roles = b.keys, b.roles
-	b.keys, b.roles = map[string]lastUsedRec{}, map[string]lastUsedRec{}
-	return keys, roles
+	keys, roles, access = b.keys, b.roles, b.access
+	b.keys, b.roles, b.access = map[string]lastUsedRec{}, map[string]lastUsedRec{}, map[accessKey]lastUsedRec{}
+	return keys, roles, access
 }
 
 // RecordAccessKeyUse notes that accessKeyID signed a request to service
@@ -95,12 +101,13 @@ func (s *Service) RecordRoleUse(_ context.Context, roleARN, region string) {
 	s.lastUsed.mu.Unlock()
 }
 
-// FlushLastUsed writes the buffered uses to the store. Uses of keys or
-// roles deleted meanwhile are dropped; a failed write is logged and the
+// FlushLastUsed writes the buffered uses (access keys, roles, services and
+// actions) to the store. Uses of keys or roles deleted meanwhile are
+// dropped; a failed write is logged and the
 // use kept for the next flush unless a newer one arrived.
 func (s *Service) FlushLastUsed(ctx context.Context) error {
-	keys, roles := s.lastUsed.take()
-	var firstErr error
+	keys, roles, access := s.lastUsed.take()
+	firstErr := s.flushAccess(ctx, access)
 	for id, lu := range keys {
 		err := s.update(ctx, func(tx *txn) error {
 			k, err := getRec[accessKeyRec](tx, key(tableKeys, id))
@@ -174,4 +181,189 @@ func (s *Service) Run(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// Service last accessed data: for every IAM user and role, the latest
+// attempt to use each service and each action, as
+// GenerateServiceLastAccessedDetails reports it. The gateway's authorizer
+// reports every decided attempt (RecordAccess); the attempts wait in the
+// last-used buffer and Run writes them, one record per entity.
+
+// accessKey is one entity's use of one action, as buffered.
+type accessKey struct {
+	id     string // the entity's unique id (AIDA…, AROA…): the record key
+	entity string // its ARN
+	action string // "prefix:Action" as authorized
+}
+
+// accessRec is an entity's service last accessed data, keyed by the
+// entity's id, so a user or role re-created under the same name starts
+// with none.
+type accessRec struct {
+	Entity   string                 `json:"entity"`             // ARN at the last flush
+	Services map[string]lastUsedRec `json:"services,omitempty"` // service namespace → latest attempt
+	Actions  map[string]lastUsedRec `json:"actions,omitempty"`  // "prefix:Action" → latest attempt
+}
+
+// accessEntity returns the IAM entity whose permissions an attempt by p
+// exercised: the user, or the role of a role session. ok is false for the
+// root user and other callers that IAM does not track.
+func accessEntity(p *principal.Principal) (id, entityARN string, ok bool) {
+	switch p.Kind {
+	case principal.User:
+		return p.UserID, p.ARN, p.UserID != ""
+	case principal.AssumedRole:
+		id, _, _ = strings.Cut(p.UserID, ":")
+		return id, p.RoleARN, id != "" && p.RoleARN != ""
+	}
+	return "", "", false
+}
+
+// RecordAccess notes that p attempted action ("prefix:Action"), allowed or
+// not, for the service last accessed data. It implements
+// authz.AccessRecorder: it only updates memory (no allocation once an
+// entity's actions are known), and Run writes the data periodically.
+func (s *Service) RecordAccess(ctx context.Context, p *principal.Principal, action string) {
+	id, entity, ok := accessEntity(p)
+	if !ok || action == "" {
+		return
+	}
+	info := reqctx.From(ctx)
+	t := info.Time
+	if t.IsZero() {
+		t = s.cfg.Clock()
+	}
+	lu := lastUsedRec{Date: t.UTC(), Region: info.Region}
+	b := s.lastUsed
+	b.mu.Lock()
+	b.access[accessKey{id: id, entity: entity, action: action}] = lu
+	b.mu.Unlock()
+}
+
+// forgetAccess drops the buffered attempts of a deleted entity.
+func (b *lastUsedBuffer) forgetAccess(id string) {
+	b.mu.Lock()
+	for k := range b.access {
+		if k.id == id {
+			delete(b.access, k)
+		}
+	}
+	b.mu.Unlock()
+}
+
+// pendingAccess returns the buffered attempts of the entity id.
+func (b *lastUsedBuffer) pendingAccess(id string) map[accessKey]lastUsedRec {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := map[accessKey]lastUsedRec{}
+	for k, lu := range b.access {
+		if k.id == id {
+			out[k] = lu
+		}
+	}
+	return out
+}
+
+// merge folds attempts of one entity into r, keeping the latest per
+// service and per action; it reports whether r changed.
+func (r *accessRec) merge(attempts map[accessKey]lastUsedRec) bool {
+	changed := false
+	keep := func(m *map[string]lastUsedRec, k string, lu lastUsedRec) {
+		if cur, ok := (*m)[k]; ok && !lu.Date.After(cur.Date) {
+			return
+		}
+		if *m == nil {
+			*m = map[string]lastUsedRec{}
+		}
+		(*m)[k] = lu
+		changed = true
+	}
+	for k, lu := range attempts {
+		if r.Entity != k.entity {
+			r.Entity, changed = k.entity, true
+		}
+		ns, _, _ := strings.Cut(k.action, ":")
+		keep(&r.Services, strings.ToLower(ns), lu)
+		keep(&r.Actions, k.action, lu)
+	}
+	return changed
+}
+
+// accessOf returns the entity's service last accessed data: the stored
+// record merged with this replica's unflushed attempts. The result is the
+// caller's.
+func (s *Service) accessOf(ctx context.Context, id string) (*accessRec, error) {
+	out := &accessRec{}
+	rec, err := s.t.access.Get(ctx, id)
+	switch {
+	case err == nil:
+		out.Entity = rec.Value.Entity
+		out.Services = maps.Clone(rec.Value.Services)
+		out.Actions = maps.Clone(rec.Value.Actions)
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, err
+	}
+	out.merge(s.lastUsed.pendingAccess(id))
+	return out, nil
+}
+
+// flushAccess writes buffered attempts, one transaction per entity; an
+// entity whose write fails keeps its attempts for the next flush unless
+// newer ones arrived.
+func (s *Service) flushAccess(ctx context.Context, access map[accessKey]lastUsedRec) error {
+	byEntity := map[string]map[accessKey]lastUsedRec{}
+	for k, lu := range access {
+		m := byEntity[k.id]
+		if m == nil {
+			m = map[accessKey]lastUsedRec{}
+			byEntity[k.id] = m
+		}
+		m[k] = lu
+	}
+	var firstErr error
+	for id, attempts := range byEntity {
+		k := key(tableAccess, id)
+		err := s.update(ctx, func(tx *txn) error {
+			r, err := getRec[accessRec](tx, k)
+			if err != nil {
+				return err
+			}
+			if r == nil {
+				r = &accessRec{}
+			}
+			if r.merge(attempts) {
+				tx.put(k, r)
+			}
+			return nil
+		})
+		if err != nil {
+			s.log.Warn("iam: flush service last accessed", "entity", id, logkey.Err, err)
+			s.lastUsed.requeueAccess(attempts)
+			firstErr = cmpErr(firstErr, err)
+		}
+	}
+	return firstErr
+}
+
+// requeueAccess puts attempts back unless newer ones were recorded.
+func (b *lastUsedBuffer) requeueAccess(attempts map[accessKey]lastUsedRec) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k, lu := range attempts {
+		if cur, ok := b.access[k]; !ok || cur.Date.Before(lu.Date) {
+			b.access[k] = lu
+		}
+	}
+}
+
+// dropAccess deletes the entity's record in tx, as IAM forgets a deleted
+// user's or role's activity.
+func dropAccess(tx *txn, id string) error {
+	k := key(tableAccess, id)
+	r, err := getRec[accessRec](tx, k)
+	if err != nil || r == nil {
+		return err
+	}
+	tx.del(k)
+	return nil
 }

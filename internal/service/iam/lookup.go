@@ -293,3 +293,69 @@ func (s *Service) InstanceProfileByARN(ctx context.Context, profileARN string) (
 	}
 	return p, nil
 }
+
+// The lookups the authorizer's IAM targets make for every IAM request:
+// the path that goes into an entity's ARN and the tags that become
+// aws:ResourceTag/*. Both read this replica's cache.
+
+// EntityPath returns the path of the IAM entity of kind ("role", "user",
+// "group" or "instance-profile") named name (without regard to case);
+// ok is false when there is none.
+func (s *Service) EntityPath(ctx context.Context, kind, name string) (path string, ok bool) {
+	id := nameKey(name)
+	switch kind {
+	case "role":
+		if r, err := s.t.roles.Get(ctx, id); err == nil {
+			return r.Value.Path, true
+		}
+	case "user":
+		if u, err := s.t.users.Get(ctx, id); err == nil {
+			return u.Value.Path, true
+		}
+	case "group":
+		if g, err := s.t.groups.Get(ctx, id); err == nil {
+			return g.Value.Path, true
+		}
+	case "instance-profile":
+		if p, err := s.t.profiles.Get(ctx, id); err == nil {
+			return p.Value.Path, true
+		}
+	}
+	return "", false
+}
+
+// ResourceTags returns the tags of the IAM resource resourceARN names: a
+// role, user, instance profile or customer managed policy of this
+// account, path included. ok is false when there is no such resource;
+// tags is nil when it has none. The map is the caller's.
+func (s *Service) ResourceTags(ctx context.Context, resourceARN string) (tags map[string]string, ok bool) {
+	// arn:aws:iam::ACCOUNT:KIND/PATH/NAME, taken apart without allocating:
+	// this runs for every IAM request.
+	rest, ok := strings.CutPrefix(resourceARN, "arn:"+arn.Partition+":iam::"+s.cfg.AccountID+":")
+	if !ok {
+		return nil, false
+	}
+	kind, rest, _ := strings.Cut(rest, "/")
+	i := strings.LastIndexByte(rest, '/')
+	path, name := "/"+rest[:i+1], rest[i+1:]
+	id := nameKey(name)
+	switch kind {
+	case "role":
+		if r, err := s.t.roles.Get(ctx, id); err == nil && r.Value.Path == path && r.Value.Name == name {
+			return tagMap(r.Value.Tags), true
+		}
+	case "user":
+		if u, err := s.t.users.Get(ctx, id); err == nil && u.Value.Path == path && u.Value.Name == name {
+			return tagMap(u.Value.Tags), true
+		}
+	case "instance-profile":
+		if p, err := s.t.profiles.Get(ctx, id); err == nil && p.Value.Path == path && p.Value.Name == name {
+			return tagMap(p.Value.Tags), true
+		}
+	case "policy":
+		if p, err := s.t.policies.Get(ctx, id); err == nil && p.Value.ARN == resourceARN {
+			return tagMap(p.Value.Tags), true
+		}
+	}
+	return nil, false
+}

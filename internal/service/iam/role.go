@@ -272,6 +272,7 @@ func (s *Service) DeleteRole(ctx context.Context, in *iamapi.DeleteRoleInput) (*
 	if err := requireName("roleName", in.RoleName, maxRoleName); err != nil {
 		return nil, err
 	}
+	var id string
 	err := s.update(ctx, func(tx *txn) error {
 		r, err := loadRole(tx, *in.RoleName)
 		if err != nil {
@@ -288,12 +289,14 @@ func (s *Service) DeleteRole(ctx context.Context, in *iamapi.DeleteRoleInput) (*
 		if err := s.setBoundary(tx, &r.Boundary, ""); err != nil {
 			return err
 		}
+		id = r.ID
 		tx.del(roleKey(r.Name))
-		return nil
+		return dropAccess(tx, r.ID)
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.lastUsed.forgetRole(*in.RoleName)
+	s.lastUsed.forgetAccess(id)
 	return &iamapi.DeleteRoleOutput{}, nil
 }

@@ -58,6 +58,10 @@ type Deps struct {
 	Store *store.Store
 	// Validator checks policy documents at write time.
 	Validator PolicyValidator
+	// Engine decides the policy simulator's requests; without one,
+	// SimulatePrincipalPolicy and SimulateCustomPolicy fail with
+	// PolicyEvaluation.
+	Engine PolicyEngine
 	// Logger receives the service's logs; slog.Default when nil.
 	Logger *slog.Logger
 }
@@ -76,6 +80,7 @@ type Service struct {
 	prefix    string // the store's key prefix
 	t         *tables
 	validator PolicyValidator
+	engine    PolicyEngine
 	log       *slog.Logger
 	catalog   *catalog
 	lastUsed  *lastUsedBuffer
@@ -129,6 +134,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		prefix:    deps.Store.Prefix(),
 		t:         t,
 		validator: deps.Validator,
+		engine:    deps.Engine,
 		log:       deps.Logger,
 		catalog:   cat,
 		lastUsed:  newLastUsedBuffer(),

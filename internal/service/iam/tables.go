@@ -5,7 +5,9 @@ package iam
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/berthdev/berth/internal/store"
 )
@@ -22,6 +24,8 @@ const (
 	tableProfiles = "iam-instanceprofiles"
 	tableKeys     = "iam-accesskeys"
 	tableAccount  = "iam-account"
+	tableAccess   = "iam-lastaccessed" // service last accessed, by entity id
+	tableJobs     = "iam-accessjobs"   // GenerateServiceLastAccessedDetails reports
 	accountID     = "account"
 )
 
@@ -48,6 +52,8 @@ type tables struct {
 	profiles *store.Table[profileRec]
 	keys     *store.Table[accessKeyRec]
 	account  *store.Table[accountRec]
+	access   *store.Table[accessRec]
+	jobs     *store.Table[accessJobRec]
 }
 
 // openTables registers the IAM tables and their indexes on st.
@@ -95,6 +101,14 @@ func openTables(ctx context.Context, st *store.Store) (*tables, error) {
 		t.account, e = store.NewTable[accountRec](ctx, st, tableAccount, store.TableConfig{})
 		return e
 	})
+	open(tableAccess, func() (e error) {
+		t.access, e = store.NewTable[accessRec](ctx, st, tableAccess, store.TableConfig{})
+		return e
+	})
+	open(tableJobs, func() (e error) {
+		t.jobs, e = store.NewTable[accessJobRec](ctx, st, tableJobs, store.TableConfig{})
+		return e
+	})
 	open("indexes", func() error {
 		if e := t.users.Index(indexGroup, func(u *userRec) []string { return u.Groups }); e != nil {
 			return e
@@ -114,6 +128,46 @@ func openTables(ctx context.Context, st *store.Store) (*tables, error) {
 		return nil, err
 	}
 	return &t, nil
+}
+
+// get returns the cached record at key (table/id) as a *T of its table,
+// with the revision it was written at; ok is false when it is absent.
+func (t *tables) get(ctx context.Context, k string) (v any, rev int64, ok bool, err error) {
+	table, id, _ := strings.Cut(k, "/")
+	switch table {
+	case tableUsers:
+		return cached(ctx, t.users, id)
+	case tableGroups:
+		return cached(ctx, t.groups, id)
+	case tableRoles:
+		return cached(ctx, t.roles, id)
+	case tablePolicies:
+		return cached(ctx, t.policies, id)
+	case tableAWSUsage:
+		return cached(ctx, t.awsUsage, id)
+	case tableProfiles:
+		return cached(ctx, t.profiles, id)
+	case tableKeys:
+		return cached(ctx, t.keys, id)
+	case tableAccount:
+		return cached(ctx, t.account, id)
+	case tableAccess:
+		return cached(ctx, t.access, id)
+	case tableJobs:
+		return cached(ctx, t.jobs, id)
+	}
+	return nil, 0, false, fmt.Errorf("iam: key %s is in no table", k)
+}
+
+func cached[T any](ctx context.Context, t *store.Table[T], id string) (any, int64, bool, error) {
+	r, err := t.Get(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, 0, false, nil
+	case err != nil:
+		return nil, 0, false, err
+	}
+	return r.Value, r.Revision, true, nil
 }
 
 // policyUses is the index values of an entity's policy uses.

@@ -24,10 +24,19 @@ const maxTxnAttempts = 64
 // written) changed meanwhile. Service.update retries the whole function on
 // a conflict, so functions passed to it must be free of side effects other
 // than through the txn.
+//
+// Reads come from this replica's cache when cache is set, etcd otherwise.
+// A cached record carries the revision it was written at, so the commit's
+// guards are the same either way: a stale cached read makes the commit
+// fail, never succeed wrongly.
 type txn struct {
 	ctx    context.Context
 	kv     store.KV
-	prefix string            // the store's key prefix
+	prefix string  // the store's key prefix
+	cache  *tables // read from the replica cache; nil: from etcd
+	// shared makes getRec return the cached values themselves, which the
+	// caller must not change: read-only views.
+	shared bool
 	seen   map[string]int64  // key → ModRevision read (0: absent)
 	vals   map[string][]byte // key → value as read or as written (nil: absent)
 	writes []string          // keys written, in order
@@ -43,6 +52,19 @@ func (tx *txn) raw(key string) ([]byte, error) {
 	if v, ok := tx.vals[key]; ok {
 		return v, nil
 	}
+	if tx.cache != nil {
+		v, rev, ok, err := tx.cache.get(tx.ctx, key)
+		if err != nil || !ok {
+			tx.seen[key], tx.vals[key] = 0, nil
+			return nil, err
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("iam: encode %s: %w", key, err)
+		}
+		tx.seen[key], tx.vals[key] = rev, b
+		return b, nil
+	}
 	kv, _, err := tx.kv.Get(tx.ctx, tx.prefix+key, 0)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -55,8 +77,22 @@ func (tx *txn) raw(key string) ([]byte, error) {
 	return kv.Value, nil
 }
 
-// getRec reads the record at key into a new T; nil when absent.
+// getRec reads the record at key into a new T, or in a shared view returns
+// the cached T; nil when absent.
 func getRec[T any](tx *txn, key string) (*T, error) {
+	if tx.shared {
+		if _, written := tx.vals[key]; !written {
+			v, _, ok, err := tx.cache.get(tx.ctx, key)
+			if err != nil || !ok {
+				return nil, err
+			}
+			p, isT := v.(*T)
+			if !isT {
+				return nil, fmt.Errorf("iam: record %s is a %T, not a %T", key, v, p)
+			}
+			return p, nil
+		}
+	}
 	b, err := tx.raw(key)
 	if err != nil || b == nil {
 		return nil, err
@@ -137,19 +173,46 @@ var errConcurrent = iamapi.ErrConcurrentModification("The request was rejected b
 // update runs fn in a transaction and commits it, retrying fn from scratch
 // with fresh reads when another writer got there first. An error from fn
 // aborts without writing.
+//
+// The first attempt reads the replica cache, which is nearly always
+// current: this replica's own writes are in it before update returns.
+// When the cache lagged, the commit's revision guards fail and the retry
+// reads etcd. An attempt that ends without writing (an error, or nothing
+// to change) proves nothing about a cached read, so it is repeated on etcd
+// before its outcome is returned.
 func (s *Service) update(ctx context.Context, fn func(tx *txn) error) error {
 	backoff := 200 * time.Microsecond
+	fromCache := true
 	for range maxTxnAttempts {
 		tx := newTxn(ctx, s.kv, s.prefix)
+		if fromCache {
+			tx.cache = s.t
+		}
 		if err := fn(tx); err != nil {
+			if fromCache {
+				fromCache = false
+				continue
+			}
 			return err
 		}
+		if fromCache && len(tx.writes) == 0 {
+			fromCache = false
+			continue
+		}
 		rev, err := tx.commit()
+		if err == nil && rev == 0 && fromCache {
+			fromCache = false // the writes changed nothing: confirm on etcd
+			continue
+		}
 		if err == nil {
 			return s.waitFor(ctx, rev)
 		}
 		if !errors.Is(err, store.ErrConflict) {
 			return err
+		}
+		if fromCache {
+			fromCache = false // the cache lagged: retry at once on etcd
+			continue
 		}
 		select {
 		case <-ctx.Done():
@@ -161,7 +224,12 @@ func (s *Service) update(ctx context.Context, fn func(tx *txn) error) error {
 	return errConcurrent
 }
 
-// view runs fn with linearizable, unguarded reads; nothing is written.
+// view runs fn with reads from this replica's cache, which holds every
+// write this replica acknowledged (read-your-writes); nothing is written.
+// getRec returns the cached records themselves: fn and its caller must
+// treat them as read only.
 func (s *Service) view(ctx context.Context, fn func(tx *txn) error) error {
-	return fn(newTxn(ctx, s.kv, s.prefix))
+	tx := newTxn(ctx, s.kv, s.prefix)
+	tx.cache, tx.shared = s.t, true
+	return fn(tx)
 }

@@ -234,6 +234,7 @@ func (s *Service) DeleteUser(ctx context.Context, in *iamapi.DeleteUserInput) (*
 	if err := v.err(); err != nil {
 		return nil, err
 	}
+	var id string
 	err := s.update(ctx, func(tx *txn) error {
 		u, err := loadUser(tx, *in.UserName)
 		if err != nil {
@@ -254,11 +255,13 @@ func (s *Service) DeleteUser(ctx context.Context, in *iamapi.DeleteUserInput) (*
 		if err := s.setBoundary(tx, &u.Boundary, ""); err != nil {
 			return err
 		}
+		id = u.ID
 		tx.del(userKey(u.Name))
-		return nil
+		return dropAccess(tx, u.ID)
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.lastUsed.forgetAccess(id)
 	return &iamapi.DeleteUserOutput{}, nil
 }

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright berth authors
+
+package e2e
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/berthdev/berth/internal/agent/docker"
+)
+
+// agentProc is a `berth agent` process whose log goes to a file.
+type agentProc struct {
+	cmd *exec.Cmd
+	log string
+}
+
+// startAgent starts `berth agent` with exactly env (plus PATH) and kills it
+// in t.Cleanup.
+func startAgent(t *testing.T, bin string, env []string, args ...string) *agentProc {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), "agent.log")
+	f, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, append([]string{"agent"}, args...)...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	p := &agentProc{cmd: cmd, log: logPath}
+	t.Cleanup(func() { p.signal(syscall.SIGKILL) })
+	return p
+}
+
+func (p *agentProc) logText() string {
+	b, _ := os.ReadFile(p.log)
+	return string(b)
+}
+
+// signal sends sig and waits for the process to exit.
+func (p *agentProc) signal(sig syscall.Signal) {
+	if p.cmd.ProcessState != nil {
+		return
+	}
+	_ = p.cmd.Process.Signal(sig)
+	_ = p.cmd.Wait()
+}
+
+// waitLog waits until the agent's log contains every one of subs.
+func (p *agentProc) waitLog(t *testing.T, timeout time.Duration, subs ...string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		text := p.logText()
+		ok := true
+		for _, s := range subs {
+			ok = ok && strings.Contains(text, s)
+		}
+		if ok {
+			return
+		}
+		if p.cmd.ProcessState != nil || time.Now().After(deadline) {
+			t.Fatalf("agent log lacks %q (exited: %v); log:\n%s", subs, p.cmd.ProcessState, text)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// freeAddr returns an unused TCP address on ip.
+func freeAddr(t *testing.T, ip string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+var whoami struct {
+	sync.Mutex
+	tag string
+}
+
+// whoamiImage builds (once per process) the FROM-scratch image of
+// testdata/whoami: sts:GetCallerIdentity with the SDK's default chain.
+func whoamiImage(t *testing.T, eng *docker.Engine) string {
+	t.Helper()
+	whoami.Lock()
+	defer whoami.Unlock()
+	if whoami.tag != "" {
+		return whoami.tag
+	}
+	_, self, _, _ := runtime.Caller(0)
+	bin := filepath.Join(t.TempDir(), "whoami")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
+	cmd.Dir = filepath.Join(filepath.Dir(self), "testdata", "whoami")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building testdata/whoami: %v\n%s", err, out)
+	}
+	exe, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(exe)
+	tag := "berth-test/whoami:" + hex.EncodeToString(sum[:6])
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := eng.ImageInspect(ctx, tag); err != nil {
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		for _, f := range []struct {
+			name string
+			mode int64
+			data []byte
+		}{{"Dockerfile", 0o644, []byte("FROM scratch\nCOPY whoami /whoami\nENTRYPOINT [\"/whoami\"]\n")}, {"whoami", 0o755, exe}} {
+			if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data))}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tw.Write(f.data); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := eng.ImageBuild(ctx, &buf, tag); err != nil {
+			t.Fatalf("building %s: %v", tag, err)
+		}
+	}
+	whoami.tag = tag
+	return tag
+}
+
+// waitTask polls DescribeTasks until the task's lastStatus is want.
+func waitTask(t *testing.T, c *ecs.Client, taskARN, want string, timeout time.Duration) ecstypes.Task {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last ecstypes.Task
+	for {
+		out, err := c.DescribeTasks(context.Background(), &ecs.DescribeTasksInput{Cluster: aws.String("default"), Tasks: []string{taskARN}})
+		if err == nil && len(out.Tasks) == 1 {
+			last = out.Tasks[0]
+			if aws.ToString(last.LastStatus) == want {
+				return last
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task %s is %s (%s), want %s after %s (err %v)", taskARN, aws.ToString(last.LastStatus),
+				aws.ToString(last.StoppedReason), want, timeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// runTask runs one task of family in cluster default.
+func runTask(t *testing.T, c *ecs.Client, family string) string {
+	t.Helper()
+	out, err := c.RunTask(context.Background(), &ecs.RunTaskInput{Cluster: aws.String("default"), TaskDefinition: aws.String(family)})
+	if err != nil {
+		t.Fatalf("RunTask %s: %v", family, err)
+	}
+	if len(out.Tasks) != 1 {
+		var why []string
+		for _, f := range out.Failures {
+			why = append(why, aws.ToString(f.Reason)+" "+aws.ToString(f.Detail))
+		}
+		t.Fatalf("RunTask %s: %d tasks, failures %q", family, len(out.Tasks), why)
+	}
+	return aws.ToString(out.Tasks[0].TaskArn)
+}
+
+// removeContainer force-removes a task's container at the end of the test.
+func removeContainer(t *testing.T, eng *docker.Engine, id string) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = eng.ContainerRemove(ctx, id)
+	})
+}

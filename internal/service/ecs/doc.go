@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright berth authors
+
+// Package ecs implements the Amazon ECS API for the EC2 launch type over
+// the store: clusters, container instances and their attributes, task
+// definitions, tasks (RunTask, StartTask, StopTask, the agent's state
+// changes), services with a rolling-update controller, tags, and the
+// agent-facing DiscoverPollEndpoint and Submit* calls. The Service also
+// describes each operation's IAM action, resources and condition keys to
+// the gateway (gateway.Describer) and serves the ACS server the tasks of
+// each container instance (agentapi.Backend).
+//
+// # Records
+//
+//	ecs-clusters   NAME                   status, tags, settings
+//	ecs-instances  CLUSTER/ID             registration, attributes, and the CPU,
+//	                                      memory, ports, task counts and task
+//	                                      groups its tasks use
+//	ecs-tasks      CLUSTER/ID             one task; indexed by instance, cluster,
+//	                                      family, service, startedBy (each with the
+//	                                      desired status), live-on-instance, stopped
+//	ecs-taskdefs   FAMILY REVISION        one revision (the definition as described)
+//	ecs-families   FAMILY                 latest revision, latest ACTIVE, ACTIVE count
+//	ecs-services   CLUSTER/NAME           configuration, deployments, events
+//	ecs-tokens     KIND/CLUSTER/TOKEN     idempotent requests (RunTask clientToken)
+//
+// # Placement
+//
+// RunTask, StartTask and the service controller place with
+// internal/scheduler against an in-memory view of the instances
+// (view.go), and commit each instance's new tasks together with its new
+// usage in one transaction guarded by the instance record's revision
+// (place.go). Concurrent placements, on this replica or another, never
+// overcommit an instance: a commit whose instance changed fails its guard
+// and its tasks are placed again. Placement reads no task: an instance's
+// usage lives in its record and is updated by every transition that
+// changes it (task_state.go).
+//
+// # Task lifecycle
+//
+//	PENDING ──agent──► RUNNING ──agent──► STOPPED ──(retention)──► deleted
+//	   │                  │                  ▲
+//	   └── desired STOPPED (StopTask, service, forced deregistration) ──┘
+//
+// Tasks start PENDING with desired status RUNNING; the agent reports
+// RUNNING and STOPPED through SubmitTaskStateChange (idempotent; a report
+// never moves a task backwards). A task's CPU, memory and host ports are
+// reserved on its instance at placement and returned when it reaches
+// STOPPED, so remainingResources comes back.
+//
+// # Replicas and background work
+//
+// Reads come from the replica cache. Run keeps a watch on every ECS table
+// (watch.go) that refreshes the placement view and wakes agent sessions and
+// the service controller for changes made on any replica. The controller
+// (controller.go) and the collector of stopped tasks and inactive
+// resources (gc.go) run only on the replica holding the leader lease
+// (leader.go, an etcd lease on the key ecs-leader); their writes are
+// compare-and-swaps too.
+//
+// # Deviations from ECS, and choices where ECS documents none
+//
+//   - One region: ARNs carry Config.Region; ARNs of another region or
+//     account name nothing.
+//   - Only the EC2 launch type, the REPLICA scheduling strategy and the
+//     ECS deployment controller; capacity providers, load balancers,
+//     service discovery, circuit breakers and task sets are not modelled
+//     (load balancers are stored and echoed).
+//   - RegisterContainerInstance adds ecs.availability-zone (REGION + "a",
+//     or the instance identity document's zone), ecs.os-type (linux) and,
+//     from an identity document, ecs.instance-type, ecs.ami-id and
+//     ecs.cpu-architecture, when the agent did not send them. The
+//     document and its signature are stored unverified.
+//   - A forced DeregisterContainerInstance stops the instance's tasks
+//     (desired and last status STOPPED) instead of orphaning them.
+//   - RunTask tasks that kept losing placement races fail with reason
+//     CONFLICT.
+package ecs

@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright berth authors
+
+// Package scalebench measures the control plane at fleet scale: it starts
+// simulated instances (internal/simagent) against a running control plane,
+// places tasks with concurrent RunTask calls (count=10), waits until every
+// task is RUNNING, then times DescribeTasks and ListTasks at that size.
+//
+// It reports placements per second (tasks placed over the RunTask phase),
+// the time from the first RunTask until every task is RUNNING, RunTask
+// p50/p99, DescribeTasks and ListTasks p99, and peak memory (VmHWM) of the
+// control plane process and of the simulator.
+//
+// BenchmarkScale in this package's tests runs it against the berth binary
+// (or in process); see its doc comment for the command.
+package scalebench
