@@ -61,6 +61,7 @@ func (ss *session) sync(ctx context.Context, withCredentials bool) error {
 	if err != nil {
 		return fmt.Errorf("acs: tasks of %s: %w", ss.hs.instanceARN, err)
 	}
+	ss.lastSync = time.Now()
 	present := make(map[string]bool, len(tasks))
 	var changed []*agentapi.Task
 	for i := range tasks {

@@ -58,6 +58,11 @@ type Config struct {
 	// ManifestInterval spaces TaskManifestMessages (5 min); negative
 	// disables them.
 	ManifestInterval time.Duration
+	// SyncInterval is how often a session compares the instance's tasks
+	// with what it delivered even without a WatchInstance notification
+	// (1 min), so a missed notification delays a task, never loses it;
+	// negative disables it.
+	SyncInterval time.Duration
 	// CredentialsDuration is the lifetime of minted task-role credentials
 	// (1 h); they are refreshed once less than CredentialsRefreshBefore
 	// remains (30 min), and a denied role is retried after
@@ -88,6 +93,7 @@ func (c Config) withDefaults() Config {
 	def(&c.ResendInterval, 15*time.Second)
 	def(&c.InactivityTimeout, 2*time.Minute)
 	def(&c.ManifestInterval, 5*time.Minute)
+	def(&c.SyncInterval, time.Minute)
 	def(&c.CredentialsDuration, time.Hour)
 	def(&c.CredentialsRefreshBefore, c.CredentialsDuration/2)
 	def(&c.CredentialsRetryInterval, time.Minute)

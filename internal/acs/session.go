@@ -147,6 +147,7 @@ type session struct {
 	// seq is the last sequence number used (payload seqNum, manifest timeline).
 	seq         int64
 	lastInbound time.Time
+	lastSync    time.Time
 	// manifestID is the id of the last TaskManifestMessage sent.
 	manifestID string
 }
@@ -201,7 +202,11 @@ func (ss *session) run(ctx, connCtx context.Context) error {
 	}
 	heartbeat := time.NewTimer(ss.heartbeatDelay())
 	defer heartbeat.Stop()
-	tick := time.NewTicker(min(cfg.ResendInterval, cfg.InactivityTimeout/4, cfg.CredentialsRetryInterval))
+	period := min(cfg.ResendInterval, cfg.InactivityTimeout/4, cfg.CredentialsRetryInterval)
+	if cfg.SyncInterval > 0 {
+		period = min(period, cfg.SyncInterval)
+	}
+	tick := time.NewTicker(period)
 	defer tick.Stop()
 	var manifest <-chan time.Time
 	if cfg.ManifestInterval > 0 {
@@ -235,6 +240,11 @@ func (ss *session) run(ctx, connCtx context.Context) error {
 		case now := <-tick.C:
 			if now.Sub(ss.lastInbound) > cfg.InactivityTimeout {
 				return errInactive
+			}
+			if cfg.SyncInterval > 0 && now.Sub(ss.lastSync) >= cfg.SyncInterval {
+				if err := ss.sync(ctx, false); err != nil {
+					return err
+				}
 			}
 			if err := ss.resend(ctx, now); err != nil {
 				return err

@@ -320,3 +320,18 @@ func TestServer_Close(t *testing.T) {
 		t.Errorf("close status = %v (%v), want going away", got, c.err)
 	}
 }
+
+// TestSession_PeriodicSync: a task whose notification was lost is still
+// delivered, by the periodic comparison.
+func TestSession_PeriodicSync(t *testing.T) {
+	cfg := fastConfig()
+	cfg.SyncInterval = 100 * time.Millisecond
+	st := newStack(t, cfg, acsDeps())
+	c := connect(t, st, false)
+	eventually(t, 5*time.Second, "connected", func() bool { return st.Server.Connected() == 1 })
+	st.Backend.SetTasksSilently(instanceARN, webTask(1, "RUNNING"))
+	p := decode[wire.PayloadMessage](t, c.next(t, 5*time.Second, wire.TypePayloadMessage))
+	if len(p.Tasks) != 1 {
+		t.Fatalf("payload = %+v", p)
+	}
+}

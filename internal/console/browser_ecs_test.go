@@ -41,6 +41,7 @@ const webTaskDef = `{
 // a service on the cluster pages (refreshed live), stop a task and see its
 // exit code.
 func TestBrowser_ECSPages(t *testing.T) {
+	chromium(t) // skips early when there is no browser
 	cp := testutil.TestControlPlane(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	api := ecs.NewFromConfig(cp.RootConfig())

@@ -24,6 +24,7 @@ const guideTrust = `{ "Version": "2008-10-17", "Statement": [ { "Sid": "", "Effe
 // server and sees the role, its instance profile and the cluster through
 // the AWS CLI.
 func TestBrowser_FirstRun(t *testing.T) {
+	chromium(t) // skips early when there is no browser
 	cp := testutil.TestControlPlane(t)
 	b := newTab(t, cp.URL)
 	b.signIn("", rootPassword(t, cp))
@@ -81,6 +82,7 @@ func TestBrowser_FirstRun(t *testing.T) {
 // relationship check, on a role that exists without its policy; then a
 // user who may only read IAM tries the same attach.
 func TestBrowser_CheckInstanceRole(t *testing.T) {
+	chromium(t) // skips early when there is no browser
 	cp := testutil.TestControlPlane(t)
 	newRole(t, cp, "ecsInstanceRole")
 	newRole(t, cp, "someOtherRole")
@@ -167,6 +169,7 @@ func TestBrowser_CheckInstanceRole(t *testing.T) {
 // TestBrowser_CreateRoleWizard follows "To create the ecsInstanceRole IAM
 // role for your container instances".
 func TestBrowser_CreateRoleWizard(t *testing.T) {
+	chromium(t) // skips early when there is no browser
 	cp := testutil.TestControlPlane(t)
 	b := newTab(t, cp.URL)
 	b.signIn("", rootPassword(t, cp))

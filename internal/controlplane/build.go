@@ -33,6 +33,7 @@ func (s *Server) build() error {
 	if err != nil {
 		return err
 	}
+	s.s3 = s3w.svc
 	s.authz = authz.NewEngine(authz.EngineDeps{
 		Policies:  iamPolicies{s.iam},
 		Resources: []authz.ResourcePolicySource{trustPolicies{s.iam}, s3w.policies()},

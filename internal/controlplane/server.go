@@ -21,6 +21,7 @@ import (
 	"github.com/berthdev/berth/internal/logkey"
 	ecssvc "github.com/berthdev/berth/internal/service/ecs"
 	iamsvc "github.com/berthdev/berth/internal/service/iam"
+	s3svc "github.com/berthdev/berth/internal/service/s3"
 	stssvc "github.com/berthdev/berth/internal/service/sts"
 	"github.com/berthdev/berth/internal/store"
 )
@@ -54,6 +55,7 @@ type Server struct {
 	store *store.Store
 	iam   *iamsvc.Service
 	sts   *stssvc.Service
+	s3    *s3svc.Service
 	ecs   *ecssvc.Service
 	authz *authz.Engine
 	gw    *gateway.Gateway
@@ -151,6 +153,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.goRun(func() error { return s.iam.Run(runCtx) })
 	s.goRun(func() error { return s.sts.Run(runCtx) })
 	s.goRun(func() error { return s.ecs.Run(runCtx) })
+	s.goRun(func() error { return s.s3.Run(runCtx) })
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

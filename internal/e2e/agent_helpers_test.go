@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/berthdev/berth/internal/agent/agenttest"
 	"github.com/berthdev/berth/internal/agent/docker"
 )
 
@@ -35,7 +36,7 @@ type agentProc struct {
 
 // startAgent starts `berth agent` with exactly env (plus PATH) and kills it
 // in t.Cleanup.
-func startAgent(t *testing.T, bin string, env []string, args ...string) *agentProc {
+func startAgent(t testing.TB, bin string, env []string, args ...string) *agentProc {
 	t.Helper()
 	logPath := filepath.Join(t.TempDir(), "agent.log")
 	f, err := os.Create(logPath)
@@ -69,7 +70,7 @@ func (p *agentProc) signal(sig syscall.Signal) {
 }
 
 // waitLog waits until the agent's log contains every one of subs.
-func (p *agentProc) waitLog(t *testing.T, timeout time.Duration, subs ...string) {
+func (p *agentProc) waitLog(t testing.TB, timeout time.Duration, subs ...string) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -89,7 +90,7 @@ func (p *agentProc) waitLog(t *testing.T, timeout time.Duration, subs ...string)
 }
 
 // freeAddr returns an unused TCP address on ip.
-func freeAddr(t *testing.T, ip string) string {
+func freeAddr(t testing.TB, ip string) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
@@ -106,7 +107,7 @@ var whoami struct {
 
 // whoamiImage builds (once per process) the FROM-scratch image of
 // testdata/whoami: sts:GetCallerIdentity with the SDK's default chain.
-func whoamiImage(t *testing.T, eng *docker.Engine) string {
+func whoamiImage(t testing.TB, eng *docker.Engine) string {
 	t.Helper()
 	whoami.Lock()
 	defer whoami.Unlock()
@@ -156,7 +157,7 @@ func whoamiImage(t *testing.T, eng *docker.Engine) string {
 }
 
 // waitTask polls DescribeTasks until the task's lastStatus is want.
-func waitTask(t *testing.T, c *ecs.Client, taskARN, want string, timeout time.Duration) ecstypes.Task {
+func waitTask(t testing.TB, c *ecs.Client, taskARN, want string, timeout time.Duration) ecstypes.Task {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	var last ecstypes.Task
@@ -172,12 +173,12 @@ func waitTask(t *testing.T, c *ecs.Client, taskARN, want string, timeout time.Du
 			t.Fatalf("task %s is %s (%s), want %s after %s (err %v)", taskARN, aws.ToString(last.LastStatus),
 				aws.ToString(last.StoppedReason), want, timeout, err)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
 // runTask runs one task of family in cluster default.
-func runTask(t *testing.T, c *ecs.Client, family string) string {
+func runTask(t testing.TB, c *ecs.Client, family string) string {
 	t.Helper()
 	out, err := c.RunTask(context.Background(), &ecs.RunTaskInput{Cluster: aws.String("default"), TaskDefinition: aws.String(family)})
 	if err != nil {
@@ -194,10 +195,13 @@ func runTask(t *testing.T, c *ecs.Client, family string) string {
 }
 
 // removeContainer force-removes a task's container at the end of the test.
-func removeContainer(t *testing.T, eng *docker.Engine, id string) {
+func removeContainer(t testing.TB, eng *docker.Engine, id string) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		_ = eng.ContainerRemove(ctx, id)
 	})
 }
+
+// agenttestEngine returns the Docker Engine (skipping without one).
+func agenttestEngine(t testing.TB) *docker.Engine { return agenttest.Docker(t) }

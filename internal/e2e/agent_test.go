@@ -47,7 +47,7 @@ type agentEnv struct {
 	env     []string
 }
 
-func newAgentEnv(t *testing.T) (*agentEnv, *agentEnvDocker) {
+func newAgentEnv(t testing.TB) (*agentEnv, *agentEnvDocker) {
 	t.Helper()
 	eng := agenttest.Docker(t)
 	agenttest.RequireIPTables(t)
@@ -91,11 +91,11 @@ func newAgentEnv(t *testing.T) (*agentEnv, *agentEnvDocker) {
 // agentEnvDocker names the test images.
 type agentEnvDocker struct{ probe, whoami string }
 
-func (e *agentEnv) start(t *testing.T, extra ...string) *agentProc {
+func (e *agentEnv) start(t testing.TB, extra ...string) *agentProc {
 	return startAgent(t, e.bin, append(append([]string{}, e.env...), extra...), "--netfilter-comment", e.comment)
 }
 
-func removeRules(t *testing.T, comment string) {
+func removeRules(t testing.TB, comment string) {
 	ipt, err := netfilter.NewIPTables(netfilter.Config{Comment: comment}, netfilter.Deps{})
 	if err != nil {
 		t.Errorf("netfilter: %v", err)
@@ -108,7 +108,7 @@ func removeRules(t *testing.T, comment string) {
 	}
 }
 
-func (e *agentEnv) registerTaskDef(t *testing.T, family, image string, roleARN string, command ...string) {
+func (e *agentEnv) registerTaskDef(t testing.TB, family, image string, roleARN string, command ...string) {
 	t.Helper()
 	c := ecstypes.ContainerDefinition{Name: aws.String("app"), Image: aws.String(image), Memory: aws.Int32(64), Essential: aws.Bool(true),
 		Command:      command,

@@ -187,13 +187,14 @@ func (f *Fleet) registerAll(ctx context.Context, wg *sync.WaitGroup) error {
 	for i := 0; i < f.cfg.Count && ctx.Err() == nil; i++ {
 		sem <- struct{}{}
 		rwg.Add(1)
-		go func(i int) {
+		first := i == 0
+		do := func(i int) {
 			defer rwg.Done()
 			defer func() { <-sem }()
 			in, err := f.register(ctx, i)
 			if err != nil {
 				f.registerErrors.Add(1)
-				lastErr.Store(err)
+				lastErr.Store(errBox{err}) // one concrete type, as atomic.Value needs
 				if ctx.Err() == nil {
 					f.log.Warn("simulated instance failed to register", "index", i, logkey.Err, err)
 				}
@@ -205,15 +206,22 @@ func (f *Fleet) registerAll(ctx context.Context, wg *sync.WaitGroup) error {
 				defer wg.Done()
 				in.run(ctx)
 			}()
-		}(i)
+		}
+		if first {
+			do(i) // alone, so only one instance creates a missing default cluster
+		} else {
+			go do(i)
+		}
 	}
 	rwg.Wait()
 	if f.registered.Load() == 0 && ctx.Err() == nil {
-		err, _ := lastErr.Load().(error)
-		return fmt.Errorf("simagent: no instance registered: %w", err)
+		b, _ := lastErr.Load().(errBox)
+		return fmt.Errorf("simagent: no instance registered: %w", b.err)
 	}
 	return nil
 }
+
+type errBox struct{ err error }
 
 // register registers instance i.
 func (f *Fleet) register(ctx context.Context, i int) (*instance, error) {

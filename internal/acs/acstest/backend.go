@@ -100,6 +100,14 @@ func (b *Backend) SetTasks(inst string, tasks ...agentapi.Task) {
 	b.notify(inst)
 }
 
+// SetTasksSilently replaces an instance's tasks without notifying its
+// watchers, as if the notification were lost.
+func (b *Backend) SetTasksSilently(inst string, tasks ...agentapi.Task) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.tasks[inst] = tasks
+}
+
 // UpdateTask applies fn to an instance's task (bumping its Version) and
 // notifies the watchers; a task fn marks STOPPED/STOPPED is removed, as
 // InstanceTasks no longer lists it.

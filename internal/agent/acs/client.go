@@ -145,11 +145,3 @@ func (c *Client) DiscoverPollEndpoint(ctx context.Context, instanceARN string) (
 	c.mu.Unlock()
 	return ep, nil
 }
-
-// forgetEndpoints drops a cached answer, e.g. after its endpoint refused
-// the instance.
-func (c *Client) forgetEndpoints(instanceARN string) {
-	c.mu.Lock()
-	delete(c.endpoints, instanceARN)
-	c.mu.Unlock()
-}

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/berthdev/berth/internal/store"
@@ -177,10 +176,9 @@ func (b *batcher) take() []*unit {
 
 // run commits one batch.
 func (b *batcher) run(batch []*unit) {
-	live := batch[:0]
+	live := make([]*unit, 0, len(batch)) // batch itself must stay intact: drain releases its keys
 	for _, u := range batch {
 		if u.fresh != nil && !u.fresh() {
-			DbgStale.Add(1)
 			u.resolve(&store.RecordError{Table: u.keys[0].table, ID: u.keys[0].id, Err: store.ErrConflict})
 			continue
 		}
@@ -193,14 +191,7 @@ func (b *batcher) run(batch []*unit) {
 		for _, u := range live {
 			tx.Add(u.ops...)
 		}
-		t0 := time.Now()
 		rev, err := tx.Commit(ctx)
-		DbgBatches.Add(1)
-		DbgUnits.Add(int64(len(live)))
-		DbgNanos.Add(int64(time.Since(t0)))
-		if err != nil {
-			DbgFails.Add(1)
-		}
 		if err == nil || rev != 0 {
 			for _, u := range live {
 				u.resolve(err)
@@ -232,5 +223,3 @@ func ownerOf(units []*unit, k recKey) int {
 	}
 	return -1
 }
-
-var DbgBatches, DbgUnits, DbgNanos, DbgFails, DbgStale atomic.Int64

@@ -108,7 +108,6 @@ func TestService_PlacementThroughput(t *testing.T) {
 	d := time.Since(start)
 	t.Logf("placed %d tasks (%d RunTask calls, %d failures) and reported them RUNNING in %v: %.0f placements/s",
 		placed.Load(), calls.Load(), fails.Load(), d, float64(placed.Load())/d.Seconds())
-	t.Logf("batches %d units %d fails %d stale %d avg commit %v", DbgBatches.Load(), DbgUnits.Load(), DbgFails.Load(), DbgStale.Load(), time.Duration(DbgNanos.Load()/max(1, DbgBatches.Load())))
 	// Hot reads at this scale.
 	for _, probe := range []struct {
 		name string

@@ -13,9 +13,11 @@
 // # Records
 //
 //	ecs-clusters   NAME                   status, tags, settings
-//	ecs-instances  CLUSTER/ID             registration, attributes, and the CPU,
-//	                                      memory, ports, task counts and task
-//	                                      groups its tasks use
+//	ecs-instances  CLUSTER/ID             registration: resources, status, agent
+//	                                      connection, attributes, tags
+//	ecs-usage      CLUSTER/ID             what the instance's tasks use: CPU,
+//	                                      memory, host ports, live tasks, task
+//	                                      groups (small: the placement hot path)
 //	ecs-tasks      CLUSTER/ID             one task; indexed by instance, cluster,
 //	                                      family, service, startedBy (each with the
 //	                                      desired status), live-on-instance, stopped
@@ -29,12 +31,17 @@
 // RunTask, StartTask and the service controller place with
 // internal/scheduler against an in-memory view of the instances
 // (view.go), and commit each instance's new tasks together with its new
-// usage in one transaction guarded by the instance record's revision
-// (place.go). Concurrent placements, on this replica or another, never
-// overcommit an instance: a commit whose instance changed fails its guard
-// and its tasks are placed again. Placement reads no task: an instance's
-// usage lives in its record and is updated by every transition that
-// changes it (task_state.go).
+// usage record, guarded by the usage record's revision and a check of the
+// instance record's (place.go). Concurrent placements, on this replica or
+// another, never overcommit an instance: a commit whose instance changed
+// fails its guard and its tasks are placed again. Placement reads no task:
+// an instance's usage is its own small record, updated by every
+// transition that changes it (task_state.go).
+//
+// The hot writes (placement groups, task state changes) go through a group
+// committer (batch.go) that commits the units waiting at the same moment
+// in one transaction, each keeping its own guard, so throughput follows
+// etcd's put rate rather than its transaction rate.
 //
 // # Task lifecycle
 //

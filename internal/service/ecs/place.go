@@ -67,6 +67,7 @@ func (l *launch) SubmitPlan(ctx context.Context, plan *scheduler.Plan) (*schedul
 	s := l.s
 	var groups []*planGroup
 	bySID := map[string]*planGroup{}
+	planVersions := map[string]int64{}
 	var rejected []string
 	for _, pl := range plan.Placements {
 		_, id, ok := s.childRef(pl.InstanceID, "container-instance")
@@ -81,6 +82,7 @@ func (l *launch) SubmitPlan(ctx context.Context, plan *scheduler.Plan) (*schedul
 			groups = append(groups, g)
 		}
 		g.pls = append(g.pls, pl)
+		planVersions[sid] = pl.Version
 	}
 	var ok []*planGroup
 	for _, g := range groups {
@@ -119,13 +121,28 @@ func (l *launch) SubmitPlan(ctx context.Context, plan *scheduler.Plan) (*schedul
 		_, id := splitStoreID(g.sid)
 		s.watchers.notify(id)
 	}
-	if len(rejected) > 0 {
+	if len(rejected) > 0 && !s.viewMovedOn(rejected, planVersions) {
+		// The cache has not seen what beat these placements (another
+		// replica's commit): catch up before placing them again.
 		if _, err := s.st.Sync(ctx); err != nil {
 			return nil, storeErr(err)
 		}
 		s.view.refresh(rejected...)
 	}
 	return res, nil
+}
+
+// viewMovedOn refreshes the view's rejected instances from the cache and
+// reports whether each now differs from the version its placements were
+// computed against, so that placing them again needs no Sync.
+func (s *Service) viewMovedOn(sids []string, planned map[string]int64) bool {
+	s.view.refresh(sids...)
+	for _, sid := range sids {
+		if inst, _, ok := s.view.get(sid); ok && inst.Version == planned[sid] {
+			return false
+		}
+	}
+	return true
 }
 
 // commitGroups commits each group as a unit of the batcher, with the

@@ -331,10 +331,12 @@ func (s *Service) EntityPath(ctx context.Context, kind, name string) (path strin
 func (s *Service) ResourceTags(ctx context.Context, resourceARN string) (tags map[string]string, ok bool) {
 	// arn:aws:iam::ACCOUNT:KIND/PATH/NAME, taken apart without allocating:
 	// this runs for every IAM request.
-	rest, ok := strings.CutPrefix(resourceARN, "arn:"+arn.Partition+":iam::"+s.cfg.AccountID+":")
-	if !ok {
+	rest, isIAM := strings.CutPrefix(resourceARN, "arn:"+arn.Partition+":iam::")
+	rest, inAccount := strings.CutPrefix(rest, s.cfg.AccountID)
+	if !isIAM || !inAccount || !strings.HasPrefix(rest, ":") {
 		return nil, false
 	}
+	rest = rest[1:]
 	kind, rest, _ := strings.Cut(rest, "/")
 	i := strings.LastIndexByte(rest, '/')
 	path, name := "/"+rest[:i+1], rest[i+1:]

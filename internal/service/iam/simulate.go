@@ -73,14 +73,12 @@ var resourceHandlingOptions = []string{"EC2-Classic-InstanceStore", "EC2-Classic
 
 // validate checks the shared members against the model.
 func (in *simInput) validate(v *violations, policiesRequired bool) {
-	if policiesRequired && in.policies == nil {
-		v.add("policyInputList", nil, "Member must not be null")
+	if policiesRequired {
+		requiredList(v, "policyInputList", in.policies)
 	}
 	documentList(v, "policyInputList", in.policies)
 	documentList(v, "permissionsBoundaryPolicyInputList", in.boundaries)
-	if in.actions == nil {
-		v.add("actionNames", nil, "Member must not be null")
-	}
+	requiredList(v, "actionNames", in.actions)
 	for i := range in.actions {
 		v.str("actionNames."+strconv.Itoa(i+1)+".member", &in.actions[i], 3, 128, nil, "")
 	}
@@ -99,6 +97,13 @@ func (in *simInput) validate(v *violations, policiesRequired bool) {
 		v.enum(f+"contextKeyType", e.ContextKeyType, iamapi.ContextKeyTypeEnumValues())
 	}
 	v.page(in.marker, in.maxItems)
+}
+
+// requiredList records a missing required list member.
+func requiredList(v *violations, field string, list []string) {
+	if list == nil {
+		*v = append(*v, "Value null at '"+field+"' failed to satisfy constraint: Member must not be null")
+	}
 }
 
 func documentList(v *violations, field string, docs []string) {
@@ -341,9 +346,7 @@ func contextKeys(docs []simPolicy) ([]string, error) {
 // GetContextKeysForCustomPolicy implements iamapi.API.
 func (s *Service) GetContextKeysForCustomPolicy(ctx context.Context, in *iamapi.GetContextKeysForCustomPolicyInput) (*iamapi.GetContextKeysForCustomPolicyOutput, error) {
 	var v violations
-	if in.PolicyInputList == nil {
-		v.add("policyInputList", nil, "Member must not be null")
-	}
+	requiredList(&v, "policyInputList", in.PolicyInputList)
 	documentList(&v, "policyInputList", in.PolicyInputList)
 	if err := v.err(); err != nil {
 		return nil, err

@@ -224,6 +224,17 @@ func TestService_SimulatePrincipalPolicy(t *testing.T) {
 		t.Errorf("AllowedByPermissionsBoundary = %v, want [true false true] (the group grants iam:GetRole, the boundary does not)", got)
 	}
 
+	// A group's policies.
+	out = must[*iamapi.SimulatePrincipalPolicyOutput](t)(s.SimulatePrincipalPolicy(ctx, &iamapi.SimulatePrincipalPolicyInput{
+		PolicySourceArn: str("arn:aws:iam::123456789012:group/ops"), ActionNames: []string{"iam:GetRole", "s3:GetObject"},
+	}))
+	if diff := cmp.Diff([]string{"iam:GetRole * allowed", "s3:GetObject * implicitDeny"}, decisions(out.EvaluationResults)); diff != "" {
+		t.Errorf("group decisions (-want +got):\n%s", diff)
+	}
+	if id := *out.EvaluationResults[0].MatchedStatements[0].SourcePolicyId; id != "IAMReadOnlyAccess" {
+		t.Errorf("group's managed policy id = %q, want IAMReadOnlyAccess", id)
+	}
+
 	// A boundary in the request replaces the user's own.
 	out = must[*iamapi.SimulatePrincipalPolicyOutput](t)(s.SimulatePrincipalPolicy(ctx, &iamapi.SimulatePrincipalPolicyInput{
 		PolicySourceArn: &user, ActionNames: []string{"iam:GetRole"},

@@ -114,7 +114,7 @@ func (s *Service) ListBuckets(ctx context.Context, _ *s3api.ListBucketsInput) (*
 	}
 	out := &s3api.ListBucketsOutput{Buckets: []s3api.Bucket{}, Owner: owner(p.AccountID)}
 	for _, r := range recs {
-		if r.Value.Owner == p.AccountID && !r.Value.Deleting {
+		if r.Value.Owner == p.AccountID {
 			out.Buckets = append(out.Buckets, s3api.Bucket{Name: ptr(r.ID), CreationDate: ptr(r.Value.Created)})
 		}
 	}

@@ -38,7 +38,9 @@
 // A failed or tampered upload thus leaves nothing visible, and no
 // acknowledged write is lost: the blob is fsynced before the record that
 // names it is committed. A crash between the two steps leaves an
-// unreferenced blob; Sweep reclaims those.
+// unreferenced blob; Sweep (run periodically by Run) reclaims those.
+// Writers racing on one key retry their guarded commit; the last commit
+// wins and each deletes the blob it replaced.
 //
 // # Authorization
 //

@@ -199,6 +199,9 @@ func setup(ctx context.Context, api *ecs.Client, cfg Config) error {
 	return nil
 }
 
+// callTimeout bounds one API call of the benchmark.
+const callTimeout = 2 * time.Minute
+
 // place runs RunTask from Clients goroutines until Tasks are requested.
 func place(ctx context.Context, api *ecs.Client, cfg Config, res *Result) ([]string, time.Time, error) {
 	var (
@@ -224,7 +227,9 @@ func place(ctx context.Context, api *ecs.Client, cfg Config, res *Result) ([]str
 				}
 				n := min(cfg.Count, cfg.Tasks-int(i)*cfg.Count)
 				s := time.Now()
-				out, err := api.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String(cfg.Cluster), TaskDefinition: aws.String("bench"), Count: aws.Int32(int32(n))})
+				cctx, cancel := context.WithTimeout(ctx, callTimeout)
+				out, err := api.RunTask(cctx, &ecs.RunTaskInput{Cluster: aws.String(cfg.Cluster), TaskDefinition: aws.String("bench"), Count: aws.Int32(int32(n))})
+				cancel()
 				lat.add(time.Since(s))
 				if err != nil {
 					errs.Add(1)
@@ -264,7 +269,8 @@ func place(ctx context.Context, api *ecs.Client, cfg Config, res *Result) ([]str
 func query(ctx context.Context, api *ecs.Client, cfg Config, arns, instances []string, res *Result) error {
 	var describe, list latencies
 	var next atomic.Int64
-	var firstErr atomic.Value
+	var errOnce sync.Once
+	var firstErr error
 	var wg sync.WaitGroup
 	for range cfg.Clients {
 		wg.Add(1)
@@ -277,31 +283,33 @@ func query(ctx context.Context, api *ecs.Client, cfg Config, arns, instances []s
 				}
 				s := time.Now()
 				var err error
+				cctx, cancel := context.WithTimeout(ctx, callTimeout)
 				if i%2 == 0 {
 					batch := make([]string, 0, 100)
 					for range min(100, len(arns)) {
 						batch = append(batch, arns[rand.IntN(len(arns))])
 					}
-					_, err = api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cfg.Cluster), Tasks: batch})
+					_, err = api.DescribeTasks(cctx, &ecs.DescribeTasksInput{Cluster: aws.String(cfg.Cluster), Tasks: batch})
 					describe.add(time.Since(s))
 				} else {
 					in := &ecs.ListTasksInput{Cluster: aws.String(cfg.Cluster), MaxResults: aws.Int32(100)}
 					if i%4 == 3 && len(instances) > 0 {
 						in.ContainerInstance = aws.String(instances[rand.IntN(len(instances))])
 					}
-					_, err = api.ListTasks(ctx, in)
+					_, err = api.ListTasks(cctx, in)
 					list.add(time.Since(s))
 				}
+				cancel()
 				if err != nil {
-					firstErr.CompareAndSwap(nil, err)
+					errOnce.Do(func() { firstErr = err })
 				}
 			}
 		}()
 	}
 	wg.Wait()
 	res.DescribeTasksP99, res.ListTasksP99 = describe.percentile(99), list.percentile(99)
-	if err, ok := firstErr.Load().(error); ok {
-		return fmt.Errorf("scalebench: queries: %w", err)
+	if firstErr != nil {
+		return fmt.Errorf("scalebench: queries: %w", firstErr)
 	}
 	return nil
 }
