@@ -5,6 +5,7 @@ package ec2
 
 import (
 	"encoding/base64"
+	"github.com/berthdev/berth/internal/wildcard"
 	"strconv"
 	"strings"
 
@@ -53,39 +54,12 @@ func matches[T any](r T, fs []filter, attr attrFunc[T]) bool {
 func anyMatch(got, patterns []string) bool {
 	for _, g := range got {
 		for _, p := range patterns {
-			if glob(p, g) {
+			if wildcard.Match(p, g) {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-// glob matches s against p, where * matches any run of characters and ?
-// any one character (EC2 filter wildcards; no escapes).
-func glob(p, s string) bool {
-	star, mark := -1, 0
-	i, j := 0, 0
-	for j < len(s) {
-		switch {
-		case i < len(p) && (p[i] == '?' || p[i] == s[j]):
-			i++
-			j++
-		case i < len(p) && p[i] == '*':
-			star, mark = i, j
-			i++
-		case star >= 0:
-			i = star + 1
-			mark++
-			j = mark
-		default:
-			return false
-		}
-	}
-	for i < len(p) && p[i] == '*' {
-		i++
-	}
-	return i == len(p)
 }
 
 // instanceAttr is the filterable attributes of an instance.

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/berthdev/berth/internal/wildcard"
 	"slices"
 	"strings"
 	"time"
@@ -392,7 +393,7 @@ func grantStatement(granted map[string]map[string]bool, ns string, patterns []st
 		if p == "*" {
 			svc, act, ok = "*", "*", true
 		}
-		if ok && glob(strings.ToLower(svc), ns) {
+		if ok && wildcard.Match(strings.ToLower(svc), ns) {
 			acts = append(acts, strings.ToLower(act))
 		}
 	}
@@ -401,7 +402,7 @@ func grantStatement(granted map[string]map[string]bool, ns string, patterns []st
 	}
 	for _, name := range actionmap.Actions(ns) {
 		lower := strings.ToLower(name)
-		matched := slices.ContainsFunc(acts, func(a string) bool { return glob(a, lower) })
+		matched := slices.ContainsFunc(acts, func(a string) bool { return wildcard.Match(a, lower) })
 		if matched == not {
 			continue
 		}
@@ -410,32 +411,4 @@ func grantStatement(granted map[string]map[string]bool, ns string, patterns []st
 		}
 		granted[ns][name] = true
 	}
-}
-
-// glob reports whether s matches pattern, where * matches any run of
-// characters and ? any one character (IAM's action wildcards). Both are
-// lower case.
-func glob(pattern, s string) bool {
-	star, mark := -1, 0
-	i, j := 0, 0
-	for j < len(s) {
-		switch {
-		case i < len(pattern) && (pattern[i] == '?' || pattern[i] == s[j]):
-			i++
-			j++
-		case i < len(pattern) && pattern[i] == '*':
-			star, mark = i, j
-			i++
-		case star >= 0:
-			i = star + 1
-			mark++
-			j = mark
-		default:
-			return false
-		}
-	}
-	for i < len(pattern) && pattern[i] == '*' {
-		i++
-	}
-	return i == len(pattern)
 }

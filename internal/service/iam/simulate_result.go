@@ -4,6 +4,8 @@
 package iam
 
 import (
+	"github.com/berthdev/berth/internal/wildcard"
+
 	"context"
 	"fmt"
 	"regexp"
@@ -181,7 +183,7 @@ func resourcePattern(action, first string) string {
 		if rt.Required && required == "" {
 			required = tmpl
 		}
-		if chosen == "" && glob(templateGlob.ReplaceAllString(tmpl, "*"), first) {
+		if chosen == "" && wildcard.Match(templateGlob.ReplaceAllString(tmpl, "*"), first) {
 			chosen = tmpl
 		}
 	}

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright berth authors
+
+// Package wildcard matches strings against AWS's simple wildcard patterns,
+// where * matches any run of characters and ? any one character, with no
+// escapes (EC2 filter values, IAM action names in reports).
+package wildcard
+
+// Match reports whether s matches pattern. It is case-sensitive; callers
+// fold case first where AWS ignores it.
+func Match(pattern, s string) bool {
+	star, mark := -1, 0
+	i, j := 0, 0
+	for j < len(s) {
+		switch {
+		case i < len(pattern) && (pattern[i] == '?' || pattern[i] == s[j]):
+			i++
+			j++
+		case i < len(pattern) && pattern[i] == '*':
+			star, mark = i, j
+			i++
+		case star >= 0:
+			i = star + 1
+			mark++
+			j = mark
+		default:
+			return false
+		}
+	}
+	for i < len(pattern) && pattern[i] == '*' {
+		i++
+	}
+	return i == len(pattern)
+}
