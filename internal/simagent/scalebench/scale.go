@@ -57,7 +57,7 @@ func (c Config) withDefaults() Config {
 	def(&c.Count, 10)
 	def(&c.Queries, 200)
 	def(&c.RegisterConcurrency, 64)
-	def(&c.SubmitConcurrency, 64)
+	def(&c.SubmitConcurrency, 256)
 	if c.Cluster == "" {
 		c.Cluster = "bench"
 	}

@@ -24,7 +24,7 @@ var (
 	flagInProcess = flag.Bool("scale.inprocess", false, "run the control plane in this process instead of the berth binary (peak memory is then the two together)")
 	flagPending   = flag.Bool("scale.pending", true, "report PENDING before RUNNING, as the agent does after pulling")
 	flagVerbose   = flag.Bool("scale.v", false, "log progress")
-	flagSubmit    = flag.Int("scale.submit", 64, "concurrent state changes of the simulated fleet")
+	flagSubmit    = flag.Int("scale.submit", 256, "concurrent state changes of the simulated fleet")
 	flagRegister  = flag.Int("scale.register", 64, "concurrent registrations of the simulated fleet")
 )
 
