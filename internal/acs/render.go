@@ -154,7 +154,8 @@ func parseMemory(s string) (int64, bool) {
 var ecrHost = regexp.MustCompile(`^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$`)
 
 // registryAuth returns ECR pull authentication for images of an ECR
-// registry or of this control plane's registry, nil for any other image.
+// registry or of this control plane's registry (its own host, which
+// serves the registry too, or RegistryHosts), nil for any other image.
 func (r *renderer) registryAuth(image string, tc *taskContext) *wire.RegistryAuthentication {
 	host, _, ok := strings.Cut(image, "/")
 	if !ok || !strings.ContainsAny(host, ".:") && host != "localhost" {
@@ -163,10 +164,20 @@ func (r *renderer) registryAuth(image string, tc *taskContext) *wire.RegistryAut
 	auth := &wire.ECRAuthData{RegistryID: tc.account, Region: tc.region, EndpointOverride: r.endpoint, UseExecutionRole: tc.execRole}
 	if m := ecrHost.FindStringSubmatch(host); m != nil {
 		auth.RegistryID, auth.Region = m[1], m[2]
-	} else if !containsFold(r.registryHosts, host) {
+	} else if !containsFold(r.registryHosts, host) && !strings.EqualFold(host, hostOf(r.endpoint)) {
 		return nil
 	}
 	return &wire.RegistryAuthentication{Type: "ecr", ECRAuthData: auth}
+}
+
+// hostOf returns the host[:port] of a URL.
+func hostOf(u string) string {
+	_, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return ""
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	return host
 }
 
 func regionOf(a string) string {

@@ -177,7 +177,7 @@ func TestParseCPUAndMemory(t *testing.T) {
 }
 
 func TestRenderer_RegistryAuth(t *testing.T) {
-	r := &renderer{endpoint: "http://cp:4566", registryHosts: []string{"cp:4566"}}
+	r := &renderer{endpoint: "http://cp:4566", registryHosts: []string{"registry.internal:5000"}}
 	tc := &taskContext{account: "123456789012", region: "us-east-1"}
 	tests := []struct {
 		image string
@@ -186,6 +186,8 @@ func TestRenderer_RegistryAuth(t *testing.T) {
 		{"busybox", nil},
 		{"docker.io/library/busybox", nil},
 		{"cp:4566/web:1", &wire.RegistryAuthentication{Type: "ecr", ECRAuthData: &wire.ECRAuthData{RegistryID: "123456789012", Region: "us-east-1", EndpointOverride: "http://cp:4566"}}},
+		{"registry.internal:5000/web:1", &wire.RegistryAuthentication{Type: "ecr", ECRAuthData: &wire.ECRAuthData{RegistryID: "123456789012", Region: "us-east-1", EndpointOverride: "http://cp:4566"}}},
+		{"other:5000/web:1", nil},
 		{"210987654321.dkr.ecr.eu-west-1.amazonaws.com/x", &wire.RegistryAuthentication{Type: "ecr", ECRAuthData: &wire.ECRAuthData{RegistryID: "210987654321", Region: "eu-west-1", EndpointOverride: "http://cp:4566"}}},
 	}
 	for _, tt := range tests {

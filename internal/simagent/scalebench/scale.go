@@ -27,14 +27,14 @@ type Config struct {
 	// allowed everything (the account root).
 	Endpoint, Region    string
 	AccessKeyID, Secret string
-	Cluster             string // "bench"
-	Instances, Tasks    int    // 5,000 and 100,000
-	Clients             int    // concurrent RunTask callers (16)
-	Count               int    // tasks per RunTask (10)
-	Queries             int    // DescribeTasks and ListTasks calls each (200)
-	SkipPending         bool
-	RegisterConcurrency int
-	SubmitConcurrency   int
+	Cluster             string        // "bench"
+	Instances, Tasks    int           // 5,000 and 100,000
+	Clients             int           // concurrent RunTask callers (16)
+	Count               int           // tasks per RunTask (10)
+	Queries             int           // DescribeTasks and ListTasks calls each (200)
+	SkipPending         bool          // report RUNNING without PENDING first
+	RegisterConcurrency int           // of the fleet (64)
+	SubmitConcurrency   int           // of the fleet's state changes (256)
 	ControlPlanePID     int           // whose peak memory to report (0: none)
 	Timeout             time.Duration // for each phase (30 min)
 	ProgressInterval    time.Duration
