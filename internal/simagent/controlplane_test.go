@@ -98,8 +98,11 @@ func TestFleet_ControlPlane_RunTask(t *testing.T) {
 			azs[aws.ToString(tk.AvailabilityZone)]++
 		}
 	}
-	if azs["us-east-1a"] != 50 || azs["us-east-1b"] != 50 {
-		t.Errorf("tasks per AZ = %v, want 50 and 50", azs)
+	// Each call spreads its own tasks evenly; calls racing on the same
+	// snapshot re-place what lost a CAS against fresher state, so across
+	// concurrent calls the balance is close, not exact (as on ECS).
+	if a, b := azs["us-east-1a"], azs["us-east-1b"]; a+b != calls*count || a-b > 10 || b-a > 10 {
+		t.Errorf("tasks per AZ = %v, want %d split within 10 of even", azs, calls*count)
 	}
 
 	if _, err := api.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("sim"), Task: aws.String(tasks[0])}); err != nil {
