@@ -5,6 +5,7 @@ package ecs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -56,14 +57,14 @@ func (s *Service) setConnected(ctx context.Context, sid string, connected bool) 
 		r.Version++
 		return nil
 	})
-	if err != nil && err != errNoChange && !isNotFound(err) {
+	if err != nil && !errors.Is(err, errNoChange) && !isNotFound(err) {
 		return storeErr(err)
 	}
 	s.view.refresh(sid)
 	return nil
 }
 
-var errNoChange = fmt.Errorf("ecs: no change")
+var errNoChange = errors.New("ecs: no change")
 
 // InstanceTasks implements agentapi.Backend.
 func (s *Service) InstanceTasks(ctx context.Context, instanceARN string) ([]agentapi.Task, error) {

@@ -18,7 +18,6 @@ const (
 	includeSettings   = "SETTINGS"
 	includeTags       = "TAGS"
 	includeConfig     = "CONFIGURATIONS"
-	includeAttach     = "ATTACHMENTS"
 
 	settingContainerInsights = "containerInsights"
 	maxDescribeClusters      = 100

@@ -5,6 +5,7 @@ package ecs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -359,7 +360,7 @@ func (s *Service) recordStep(ctx context.Context, sid, primaryID string, step se
 		}
 		return nil
 	})
-	if err == errNoChange || isNotFound(err) {
+	if errors.Is(err, errNoChange) || isNotFound(err) {
 		return nil
 	}
 	return err

@@ -25,7 +25,6 @@ const (
 	maxTasksPerService  = 5000
 	maxDescribeServices = 10
 	schedReplica        = "REPLICA"
-	schedDaemon         = "DAEMON"
 	deployPrimary       = "PRIMARY"
 	deployActive        = "ACTIVE"
 	rolloutInProgress   = "IN_PROGRESS"
