@@ -18,7 +18,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/berthdev/berth/internal/testutil"
@@ -70,7 +69,6 @@ func BenchmarkGetRole_InProcess(b *testing.B) {
 	h := cp.Handler()
 	serve := func() *httptest.ResponseRecorder {
 		r := req.Clone(context.Background())
-		r.Body = http.NoBody
 		r.Body = readCloser{bytes.NewReader([]byte(body))}
 		r.RemoteAddr = "127.0.0.1:50000"
 		w := httptest.NewRecorder()
@@ -129,5 +127,3 @@ func BenchmarkGetRole_Loopback(b *testing.B) {
 		b.ReportMetric(float64(lat[n*99/100].Microseconds()), "p99-µs")
 	}
 }
-
-var _ = credentials.NewStaticCredentialsProvider

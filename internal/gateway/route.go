@@ -14,6 +14,7 @@ import (
 
 	"github.com/berthdev/berth/internal/awsapi"
 	"github.com/berthdev/berth/internal/awserr"
+	"github.com/berthdev/berth/internal/sigv4"
 )
 
 // routed is where a request goes.
@@ -135,24 +136,15 @@ func (g *Gateway) readBody(r *http.Request) ([]byte, error) {
 }
 
 // credentialScope returns the service and region of a SigV4 credential
-// scope in the Authorization header or a presigned query, or "".
+// scope in the Authorization header or a presigned query, or "" when the
+// request carries none (sigv4.ParseScope does the parsing; verification is
+// the authenticator's).
 func credentialScope(r *http.Request) (service, region string) {
-	cred := ""
-	if auth := r.Header.Get("Authorization"); auth != "" {
-		if i := strings.Index(auth, "Credential="); i >= 0 {
-			cred = auth[i+len("Credential="):]
-			if j := strings.IndexAny(cred, ", "); j >= 0 {
-				cred = cred[:j]
-			}
-		}
-	} else {
-		cred = r.URL.Query().Get("X-Amz-Credential")
-	}
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 {
+	sc, err := sigv4.ParseScope(r)
+	if err != nil {
 		return "", ""
 	}
-	return parts[3], parts[2]
+	return sc.Service, sc.Region
 }
 
 // fallbackCodec writes errors for requests that matched no service, in the
