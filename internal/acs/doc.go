@@ -22,7 +22,7 @@
 //	  │  ──► IAMRoleCredentialsMessage before credentials expire (same credentialsId)
 //	  │  ──► TaskManifestMessage periodically; answer TaskStopVerificationMessage
 //	  ▼
-//	close: Backend.DisconnectAgent (unless a newer session took over)
+//	close: Backend.DisconnectAgent with the session's generation (a newer session, on any replica, wins)
 //
 // A session holds only in-memory state about its own connection; whatever
 // must be shared by replicas comes from the agentapi.Backend. Credentials

@@ -67,7 +67,9 @@ func (s *Server) connect(ctx context.Context, ss *session) *handshakeError {
 	if closed {
 		return errShuttingDown
 	}
-	clusterARN, err := s.deps.Backend.ConnectAgent(ctx, ss.hs.cluster, ss.hs.instanceARN)
+	conn, err := s.deps.Backend.ConnectAgent(ctx, ss.hs.cluster, ss.hs.instanceARN)
+	clusterARN := conn.ClusterARN
+	ss.gen = conn.Generation
 	if errors.Is(err, agentapi.ErrInactiveInstance) {
 		return &handshakeError{Type: wire.TypeInactiveInstanceException, Status: http.StatusBadRequest,
 			Message: fmt.Sprintf("The container instance %s is not active.", ss.hs.instanceARN)}
@@ -79,7 +81,7 @@ func (s *Server) connect(ctx context.Context, ss *session) *handshakeError {
 	if clusterARN != "" && clusterARN != ss.hs.clusterARN {
 		// The instance lives in another cluster than the one authorized.
 		if herr := s.authorize(ctx, ActionPoll, &handshake{instanceARN: ss.hs.instanceARN, clusterARN: clusterARN}); herr != nil {
-			_ = s.deps.Backend.DisconnectAgent(ctx, ss.hs.instanceARN)
+			_ = s.deps.Backend.DisconnectAgent(ctx, ss.hs.instanceARN, ss.gen)
 			return herr
 		}
 		ss.hs.clusterARN = clusterARN
@@ -87,7 +89,7 @@ func (s *Server) connect(ctx context.Context, ss *session) *handshakeError {
 	s.mu.Lock()
 	if s.closed { // Close ran while the agent was being connected
 		s.mu.Unlock()
-		_ = s.deps.Backend.DisconnectAgent(ctx, ss.hs.instanceARN)
+		_ = s.deps.Backend.DisconnectAgent(ctx, ss.hs.instanceARN, ss.gen)
 		return errShuttingDown
 	}
 	old := s.sessions[ss.hs.instanceARN]
@@ -123,7 +125,7 @@ func (s *Server) disconnect(ss *session) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := s.deps.Backend.DisconnectAgent(ctx, ss.hs.instanceARN); err != nil {
+	if err := s.deps.Backend.DisconnectAgent(ctx, ss.hs.instanceARN, ss.gen); err != nil {
 		ss.log.Warn("recording the agent disconnected failed", logkey.Err, err)
 	}
 }
@@ -137,6 +139,10 @@ type session struct {
 	log    *slog.Logger
 	cancel context.CancelCauseFunc
 	render renderer
+	// gen is the connection generation ConnectAgent recorded; the
+	// disconnect names it so that it never undoes a newer connection made
+	// on another replica.
+	gen int64
 
 	// sent maps each task delivered (acknowledged or not) to what was sent.
 	sent map[string]delivered
@@ -307,6 +313,8 @@ func (ss *session) close(err error) {
 		reason = "replaced by a newer connection"
 	case errors.Is(err, errInactive):
 		code, reason = websocket.StatusPolicyViolation, "no message from the agent within the inactivity timeout"
+	case errors.Is(err, agentapi.ErrInactiveInstance):
+		reason = "the container instance is not active" // the reconnection gets InactiveInstanceException
 	case err != nil:
 		code, reason = websocket.StatusInternalError, "internal error"
 	}

@@ -16,10 +16,13 @@ import (
 	"time"
 
 	agentacs "github.com/berthdev/berth/internal/agent/acs"
+	"github.com/berthdev/berth/internal/agent/bootstrap"
 	"github.com/berthdev/berth/internal/agent/config"
 	"github.com/berthdev/berth/internal/agent/creds"
 	"github.com/berthdev/berth/internal/agent/docker"
+	"github.com/berthdev/berth/internal/agent/ecrauth"
 	"github.com/berthdev/berth/internal/agent/imds"
+	"github.com/berthdev/berth/internal/agent/logship"
 	"github.com/berthdev/berth/internal/agent/netfilter"
 	"github.com/berthdev/berth/internal/agent/state"
 	"github.com/berthdev/berth/internal/agent/taskrunner"
@@ -44,6 +47,10 @@ type Config struct {
 	// NetfilterComment tags the iptables rules; empty means
 	// DefaultNetfilterComment. Agents sharing a host need distinct ones.
 	NetfilterComment string
+	// Bootstrap, when set, is an ecs.config object in S3 that Run fetches
+	// with the instance role once the metadata service is up; it replaces
+	// Settings (which then hold only the flags and environment).
+	Bootstrap *bootstrap.Config
 }
 
 // Deps are an Agent's collaborators; nil ones get real implementations.
@@ -123,10 +130,12 @@ func (a *Agent) setStatus(f func(*Status)) {
 // registration error, a deregistered instance). It never stops running
 // containers: on return they keep running and the next Run reattaches.
 func (a *Agent) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// Deferred calls run last-in first-out: cancel ends the goroutines,
+	// then wg.Wait waits for them (the other order deadlocks on errors).
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	goRun := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
 
 	s := a.cfg.Settings
@@ -167,6 +176,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := a.localIMDSAddr(ctx, s.IMDSAddr.Addr()); err != nil {
+		return err
+	}
 	imdsLn, err := net.Listen("tcp", s.IMDSAddr.String())
 	if err != nil {
 		return fmt.Errorf("agent: instance metadata service: %w", err)
@@ -179,6 +191,15 @@ func (a *Agent) Run(ctx context.Context) error {
 	awsCfg, err := a.loadAWSConfig(ctx, region, "http://"+imdsLn.Addr().String())
 	if err != nil {
 		return err
+	}
+	if b := a.cfg.Bootstrap; b != nil {
+		if s, err = bootstrap.Load(ctx, *b, bootstrap.Deps{AWS: awsCfg, Endpoint: s.BackendHost, Logger: a.base}, s); err != nil {
+			return err
+		}
+		a.cfg.Settings = s
+		if s.Region != "" && s.Region != region {
+			region, awsCfg.Region = s.Region, s.Region
+		}
 	}
 
 	// 3. The packet filter: lockdown and the credentials DNAT.
@@ -219,11 +240,28 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	// 6. The task runner, reattached to the containers it ran before.
 	sub := newSubmitter(client, a.log)
+	ecr, err := ecrauth.New(ecrauth.Config{Endpoint: s.BackendHost}, ecrauth.Deps{InstanceCredentials: awsCfg.Credentials,
+		InstanceRoleARN: func(ctx context.Context) (string, error) { c, err := ref.Get(ctx); return c.RoleARN, err }, Logger: a.base})
+	if err != nil {
+		return err
+	}
+	var hooks []taskrunner.Hook
+	if lf, ok := dk.(logship.Docker); ok {
+		ship, err := logship.New(logship.Config{Endpoint: s.BackendHost, Region: region},
+			logship.Deps{Docker: lf, InstanceCredentials: awsCfg.Credentials, Credentials: mgr, Positions: db, Logger: a.base})
+		if err != nil {
+			return err
+		}
+		defer ship.Close()
+		hooks = append(hooks, ship)
+	} else {
+		a.log.Warn("the Docker client cannot follow container output: the logs of awslogs containers are not shipped")
+	}
 	runner, err := taskrunner.New(taskrunner.Config{
 		Cluster: reg.ClusterARN, Region: region, AvailabilityZone: inst.AvailabilityZone,
 		StopTimeout: s.ContainerStopTimeout, CleanupWait: s.TaskCleanupWait, PullBehavior: string(s.ImagePullBehavior),
 		MetadataEndpoint: metadataEndpoint(s),
-	}, taskrunner.Deps{Docker: dk, Credentials: mgr, Registry: registry, Store: db, OnStateChange: sub.enqueue, Logger: a.base})
+	}, taskrunner.Deps{Docker: dk, Credentials: mgr, Registry: registry, Store: db, Auth: ecr, Hooks: hooks, OnStateChange: sub.enqueue, Logger: a.base})
 	if err != nil {
 		return err
 	}
@@ -251,8 +289,10 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.log.Error("cannot poll the control plane (ecs:Poll)", logkey.Err, describe(err))
 		},
 	}, agentacs.Handlers{Payload: eng, Credentials: eng, Manifest: eng})
+	met := newMetrics(runner, registry, stats, 0, a.log)
+	goRun(func() { met.run(ctx) })
 	tel := agentacs.NewTelemetry(client, agentacs.TelemetryConfig{InstanceARN: reg.ContainerInstanceARN,
-		AgentVersion: version.String(), DockerVersion: dockerVersion}, metrics{})
+		AgentVersion: version.String(), DockerVersion: dockerVersion}, met)
 	goRun(func() { _ = tel.Run(ctx) })
 	err = session.Run(ctx)
 	if ctx.Err() != nil {

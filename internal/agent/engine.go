@@ -170,9 +170,3 @@ func toACS(ch taskrunner.StateChange) agentacs.TaskStateChange {
 	}
 	return out
 }
-
-// metrics is the telemetry session's source; the agent publishes no task
-// metrics yet (the instance reports as idle, which keeps TCS healthy).
-type metrics struct{}
-
-func (metrics) TaskMetrics(context.Context) []wire.TaskMetric { return nil }

@@ -93,6 +93,8 @@ func (h *HostAPI) RoleCredentials(ctx context.Context) (imds.Credentials, error)
 		Expiration      string `json:"Expiration"`
 		LastUpdated     string `json:"LastUpdated"`
 		RoleARN         string `json:"RoleArn"`
+		ProfileARN      string `json:"InstanceProfileArn"`
+		ProfileID       string `json:"InstanceProfileId"`
 	}
 	err := h.do(ctx, http.MethodGet, "credentials", nil, true, &out)
 	var he *HostAPIError
@@ -108,7 +110,7 @@ func (h *HostAPI) RoleCredentials(ctx context.Context) (imds.Credentials, error)
 	}
 	last, _ := time.Parse(time.RFC3339, out.LastUpdated)
 	return imds.Credentials{RoleARN: out.RoleARN, AccessKeyID: out.AccessKeyID, SecretAccessKey: out.SecretAccessKey,
-		SessionToken: out.Token, Expiration: exp, LastUpdated: last}, nil
+		SessionToken: out.Token, Expiration: exp, LastUpdated: last, InstanceProfileARN: out.ProfileARN, InstanceProfileID: out.ProfileID}, nil
 }
 
 // Identity implements imds.IdentitySource.

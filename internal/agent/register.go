@@ -89,11 +89,13 @@ func (a *Agent) register(ctx context.Context, c *agentacs.Client, db *state.DB, 
 			}
 			return state.Registration{}, fmt.Errorf("agent: registration refused: %s", describe(err))
 		}
-		msg := "registration failed; will retry"
-		if strings.Contains(err.Error(), "create the default cluster") {
-			msg = "cluster default does not exist and the instance role may not create it (ecs:CreateCluster): create the cluster or allow the action; will retry"
+		var cce *agentacs.CreateClusterError
+		if errors.As(err, &cce) && cce.AccessDenied() {
+			// The ECS agent exits (code 1) on AccessDenied at registration:
+			// retrying cannot help until someone changes the role.
+			return state.Registration{}, &MissingPermissionError{Action: "ecs:CreateCluster", Cluster: cce.Cluster, Err: cce.Err}
 		}
-		a.log.Error(msg, "cluster", c.Cluster(), "retry_in", delay, logkey.Err, describe(err))
+		a.log.Error("registration failed; will retry", "cluster", c.Cluster(), "retry_in", delay, logkey.Err, describe(err))
 		select {
 		case <-ctx.Done():
 			return state.Registration{}, ctx.Err()
@@ -102,6 +104,22 @@ func (a *Agent) register(ctx context.Context, c *agentacs.Client, db *state.DB, 
 		delay = min(delay*2, 30*time.Second)
 	}
 }
+
+// MissingPermissionError is Run's error when the instance role lacks a
+// permission the agent cannot work without (ecs:CreateCluster to create
+// the default cluster when no cluster is configured).
+type MissingPermissionError struct {
+	Action  string
+	Cluster string
+	Err     error
+}
+
+func (e *MissingPermissionError) Error() string {
+	return fmt.Sprintf("agent: cluster %s does not exist and the instance role may not create it: allow %s to the instance role, "+
+		"create the cluster, or set ECS_CLUSTER (--cluster) to an existing cluster (%s)", e.Cluster, e.Action, describe(e.Err))
+}
+
+func (e *MissingPermissionError) Unwrap() error { return e.Err }
 
 // describe renders an AWS error as "Code: message", which says which
 // permission is missing for AccessDenied.
@@ -152,6 +170,7 @@ func attributes(extra map[string]string) map[string]string {
 		"com.amazonaws.ecs.capability.task-iam-role-network-host",
 		"com.amazonaws.ecs.capability.logging-driver.json-file",
 		"com.amazonaws.ecs.capability.logging-driver.none",
+		"com.amazonaws.ecs.capability.logging-driver.awslogs", // shipped by the agent (logship)
 		"com.amazonaws.ecs.capability.docker-remote-api.1.44",
 		"ecs.capability.execution-role-awslogs",
 		"ecs.capability.container-health-check",

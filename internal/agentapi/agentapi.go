@@ -26,20 +26,36 @@ var ErrInactiveInstance = errors.New("agentapi: container instance is not active
 type Backend interface {
 	// ConnectAgent resolves cluster (name or ARN) and instanceARN to an
 	// ACTIVE or DRAINING registered instance and records agentConnected=true
-	// (writing only when it changes). It returns the cluster ARN, or an error
-	// wrapping ErrInactiveInstance.
-	ConnectAgent(ctx context.Context, cluster, instanceARN string) (clusterARN string, err error)
-	// DisconnectAgent records agentConnected=false for the instance.
-	DisconnectAgent(ctx context.Context, instanceARN string) error
+	// under a new connection generation, which takes the connection over
+	// from any earlier session, on this replica or another. It returns the
+	// instance's cluster ARN and the generation, or an error wrapping
+	// ErrInactiveInstance.
+	ConnectAgent(ctx context.Context, cluster, instanceARN string) (Connection, error)
+	// DisconnectAgent records agentConnected=false for the instance, but
+	// only while generation is still the instance's connection generation:
+	// the late disconnect of a session the agent has already replaced, on
+	// any replica, changes nothing.
+	DisconnectAgent(ctx context.Context, instanceARN string, generation int64) error
 	// InstanceTasks returns the tasks the agent on instanceARN must know
 	// about: every task placed there whose desired status is RUNNING, or
 	// whose desired status is STOPPED while its last status is not yet
-	// STOPPED.
+	// STOPPED. For an instance that is deregistered it returns an error
+	// wrapping ErrInactiveInstance: the session ends, and the agent's
+	// reconnection is refused with InactiveInstanceException.
 	InstanceTasks(ctx context.Context, instanceARN string) ([]Task, error)
 	// WatchInstance returns a channel that receives a value (coalesced)
 	// whenever a task of instanceARN is placed or changes its desired
 	// status, until ctx ends (then it is closed).
 	WatchInstance(ctx context.Context, instanceARN string) <-chan struct{}
+}
+
+// Connection is an agent connection ConnectAgent recorded.
+type Connection struct {
+	// ClusterARN is the ARN of the instance's cluster.
+	ClusterARN string
+	// Generation identifies the connection among every connection of the
+	// instance, across replicas; DisconnectAgent needs it.
+	Generation int64
 }
 
 // Task is one task as the agent must run it: the task definition with the

@@ -13,6 +13,7 @@ import (
 	"strconv"
 
 	"github.com/berthdev/berth/internal/agent"
+	"github.com/berthdev/berth/internal/agent/bootstrap"
 	"github.com/berthdev/berth/internal/agent/config"
 )
 
@@ -23,31 +24,32 @@ type agentFlags struct {
 	configSet  bool
 	joinToken  string
 	keys       map[string]*string // config key → flag value ("" = unset)
+	flagOf     map[string]string  // config key → flag name
 	lockdown   string
 	logFormat  string
 	comment    string
 }
 
 func (f *agentFlags) register(fs *flag.FlagSet) {
-	fs.Func("config", "agent configuration `file` (ECS agent KEY=VALUE format; default "+config.DefaultPath+" when it exists)", func(s string) error {
+	fs.Func("config", "agent configuration `file` or s3://bucket/key (ECS agent KEY=VALUE format; env BERTH_AGENT_CONFIG; default "+config.DefaultPath+" when it exists); an s3:// object is fetched with the instance role's credentials from the --endpoint control plane", func(s string) error {
 		f.configPath, f.configSet = s, true
 		return nil
 	})
 	fs.StringVar(&f.joinToken, "join-token", os.Getenv("BERTH_JOIN_TOKEN"), "one-time join `token` (RunInstances' berth:join-token tag; env BERTH_JOIN_TOKEN), needed only until the host has joined")
-	f.keys = map[string]*string{}
+	f.keys, f.flagOf = map[string]*string{}, map[string]string{}
 	for _, k := range []struct{ flag, key, usage string }{
 		{"endpoint", "ECS_BACKEND_HOST", "control plane `URL` (ECS_BACKEND_HOST)"},
 		{"cluster", "ECS_CLUSTER", "cluster `name` or ARN (ECS_CLUSTER; default: default, created if the role allows ecs:CreateCluster)"},
 		{"data-dir", "ECS_DATADIR", "agent state `directory` (ECS_DATADIR; default /var/lib/berth/agent)"},
 		{"region", "AWS_DEFAULT_REGION", "AWS `region` (default: the control plane's)"},
-		{"imds-addr", "BERTH_IMDS_ADDR", "`address` of the instance metadata service (BERTH_IMDS_ADDR; real hosts use 169.254.169.254:80)"},
+		{"imds-addr", "BERTH_IMDS_ADDR", "`address` of the instance metadata service (BERTH_IMDS_ADDR; default 169.254.169.254:80, assigned to the berth-imds dummy link when no interface has it)"},
 		{"credentials-addr", "BERTH_CREDENTIALS_ADDR", "`address` the task credentials endpoint listens on (BERTH_CREDENTIALS_ADDR; default 127.0.0.1:51679)"},
 		{"credentials-endpoint", "BERTH_CREDENTIALS_ENDPOINT", "`address` tasks are told for credentials (BERTH_CREDENTIALS_ENDPOINT; default 169.254.170.2:80, DNAT'd to --credentials-addr)"},
 		{"netfilter", "BERTH_NETFILTER", "manage iptables rules at all: `true|false` (BERTH_NETFILTER)"},
 		{"log-level", "ECS_LOGLEVEL", "log `level`: debug, info, warn or error (ECS_LOGLEVEL)"},
 	} {
 		v := new(string)
-		f.keys[k.key] = v
+		f.keys[k.key], f.flagOf[k.key] = v, k.flag
 		fs.StringVar(v, k.flag, "", k.usage)
 	}
 	fs.StringVar(&f.lockdown, "metadata-lockdown", "", "block bridge containers from the metadata service: `true|false` (BERTH_METADATA_LOCKDOWN; default true)")
@@ -56,10 +58,15 @@ func (f *agentFlags) register(fs *flag.FlagSet) {
 }
 
 // settings loads the configuration file, then the environment, then the
-// flags, each overriding the one before.
-func (f *agentFlags) settings() (config.Config, error) {
+// flags, each overriding the one before. For an s3:// location it loads
+// the environment and flags only and returns what the agent fetches once
+// its metadata service is up.
+func (f *agentFlags) settings() (config.Config, *bootstrap.Config, error) {
 	path := f.configPath
 	if !f.configSet {
+		path = os.Getenv("BERTH_AGENT_CONFIG")
+	}
+	if path == "" {
 		if _, err := os.Stat(config.DefaultPath); err == nil {
 			path = config.DefaultPath
 		}
@@ -72,11 +79,38 @@ func (f *agentFlags) settings() (config.Config, error) {
 	}
 	if f.lockdown != "" {
 		if _, err := strconv.ParseBool(f.lockdown); err != nil {
-			return config.Config{}, fmt.Errorf("%w: --metadata-lockdown %q: want true or false", errUsage, f.lockdown)
+			return config.Config{}, nil, fmt.Errorf("%w: --metadata-lockdown %q: want true or false", errUsage, f.lockdown)
 		}
 		env = append(env, "BERTH_METADATA_LOCKDOWN="+f.lockdown)
 	}
-	return config.Load(path, env)
+	if !bootstrap.IsLocation(path) {
+		s, err := config.Load(path, env)
+		if err != nil {
+			err = f.flagError(err)
+		}
+		return s, nil, err
+	}
+	loc, err := bootstrap.ParseLocation(path)
+	if err != nil {
+		return config.Config{}, nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	s, err := config.Load("", env)
+	return s, &bootstrap.Config{Location: loc, Environ: env}, err
+}
+
+// flagError turns a configuration error caused by a flag's value alone
+// into a usage error naming the flag; other errors are returned as they
+// are.
+func (f *agentFlags) flagError(err error) error {
+	for k, v := range f.keys {
+		if *v == "" {
+			continue
+		}
+		if _, ferr := config.FromValues(map[string]string{k: *v}); ferr != nil {
+			return fmt.Errorf("%w: --%s %q: %v", errUsage, f.flagOf[k], *v, ferr)
+		}
+	}
+	return err
 }
 
 func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -84,14 +118,14 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"Configuration: "+config.DefaultPath+" (or --config), overridden by the environment, overridden by flags.", stdout)
 	var f agentFlags
 	f.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	s, err := f.settings()
+	s, remote, err := f.settings()
 	if err != nil {
 		return err
 	}
@@ -102,7 +136,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(s.Ignored) > 0 {
 		logger.Info("ignoring ECS agent settings berth does not use", "keys", fmt.Sprint(s.Ignored))
 	}
-	a, err := agent.New(agent.Config{Settings: s, JoinToken: f.joinToken, NetfilterComment: f.comment}, agent.Deps{Logger: logger})
+	a, err := agent.New(agent.Config{Settings: s, Bootstrap: remote, JoinToken: f.joinToken, NetfilterComment: f.comment}, agent.Deps{Logger: logger})
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}

@@ -58,6 +58,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case err == nil, errors.Is(err, flag.ErrHelp):
 			return 0
 		case errors.Is(err, errUsage):
+			fmt.Fprintf(stderr, "berth %s: %v\nRun `berth %s --help` for its flags.\n", c.name, err, c.name)
 			return 2
 		default:
 			fmt.Fprintf(stderr, "berth %s: %v\n", c.name, err)
@@ -86,6 +87,16 @@ func newFlagSet(name, synopsis string, w io.Writer) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// parseFlags parses args with fs; a parse error (the flag package has
+// printed it with the usage) is a usage error.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", errUsage, err)
 }
 
 // newLogger builds the process logger. Logs are structured and never

@@ -24,10 +24,13 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&cfg.AccountID, "account-id", "000000000000", "12-digit AWS account `id` of the account")
 	fs.StringVar(&endpoints, "etcd-endpoints", "", "comma-separated `URLs` of an external etcd cluster; empty runs an embedded single-member etcd in the data dir")
 	fs.StringVar(&cfg.AuthMode, "auth", "sigv4", "authentication `mode`: sigv4 verifies every signature; open accepts any well-formed signature as the account's administrator (for clients that sign with dummy keys)")
+	fs.StringVar(&cfg.RegistryHost, "registry-host", "", "`host[:port]` docker reaches the registry at, used in ECR repository URIs and proxy endpoints; empty means the listen address (docker allows plain HTTP only to 127.0.0.0/8 unless the host is in its insecure-registries)")
+	fs.BoolVar(&cfg.RequireIdentityDocument, "require-identity-document", false, "refuse RegisterContainerInstance without a signed instance identity document (berth agents always send one; simulated agents do not)")
+	fs.StringVar(&cfg.RegistryStorage, "registry-storage", "", "where the registry keeps images: empty is DATA_DIR/registry; `s3://bucket/prefix?region=R&endpoint=URL&path-style=true` is an S3-compatible bucket (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the AWS default chain, or access-key and secret-key parameters)")
 	fs.BoolVar(&cfg.TestMode, "test-mode", false, "enable POST /_berth/reset and POST /moto-api/reset, which wipe all state except the root key")
 	fs.StringVar(&logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&logFormat, "log-format", "text", "log `format`: text or json")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -44,7 +44,7 @@ func runSimAgents(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.StringVar(&awsOpts.CredentialsFile, "credentials-file", "", "credentials `file` (profile \"berth\"); default DATA_DIR/credentials")
 	fs.StringVar(&logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&logFormat, "log-format", "text", "log `format`: text or json")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -25,8 +25,19 @@ func (a ARN) String() string {
 
 // Parse splits s into its six parts.
 func Parse(s string) (ARN, error) {
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] == "" {
+	// Five cuts rather than strings.SplitN: the same parts without
+	// allocating, as ARNs are parsed on every request.
+	var parts [6]string
+	rest := s
+	for i := range 5 {
+		p, r, ok := strings.Cut(rest, ":")
+		if !ok {
+			return ARN{}, fmt.Errorf("arn: invalid ARN %q", s)
+		}
+		parts[i], rest = p, r
+	}
+	parts[5] = rest
+	if parts[0] != "arn" || parts[1] == "" || parts[2] == "" {
 		return ARN{}, fmt.Errorf("arn: invalid ARN %q", s)
 	}
 	return ARN{Partition: parts[1], Service: parts[2], Region: parts[3], AccountID: parts[4], Resource: parts[5]}, nil

@@ -102,6 +102,10 @@ type Operation struct {
 	HTTPMethod string
 	// RequestURI is the rest URI template, e.g. "/{Bucket}/{Key+}?uploads".
 	RequestURI string
+	// ResponseCode is the HTTP status of a successful response when the
+	// model gives one (the operation's http.responseCode: 204 for S3's
+	// DeleteObject, DeleteBucket...); 0 means 200.
+	ResponseCode int
 	// ResultWrapper is the awsQuery result element, e.g. "CreateRoleResult".
 	ResultWrapper string
 	// NewInput and NewOutput return a pointer to a zero input or output struct.

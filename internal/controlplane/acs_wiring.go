@@ -44,7 +44,7 @@ func (s *Server) agentStreams(endpoints []gateway.Endpoint, az authz.Authorizer)
 		s.log.Debug("the ECS service does not implement agentapi.Backend: ACS and TCS are not served")
 		return nil
 	}
-	srv, err := acs.New(acs.Config{}, acs.Deps{
+	srv, err := acs.New(acs.Config{RegistryHosts: s.registryHosts()}, acs.Deps{
 		Backend: backend,
 		Authz:   az,
 		Roles:   taskRoles{s.sts},

@@ -7,9 +7,7 @@ import (
 	"net/http"
 
 	"github.com/berthdev/berth/internal/awsapi"
-	"github.com/berthdev/berth/internal/awsapi/ecrapi"
 	"github.com/berthdev/berth/internal/awsapi/iamapi"
-	"github.com/berthdev/berth/internal/awsapi/logsapi"
 	"github.com/berthdev/berth/internal/awsapi/stsapi"
 	"github.com/berthdev/berth/internal/gateway"
 	"github.com/berthdev/berth/internal/iam/authz"
@@ -34,9 +32,13 @@ func (s *Server) build() error {
 		return err
 	}
 	s.s3 = s3w.svc
+	ecrw, err := s.buildECR()
+	if err != nil {
+		return err
+	}
 	s.authz = authz.NewEngine(authz.EngineDeps{
 		Policies:  iamPolicies{s.iam},
-		Resources: []authz.ResourcePolicySource{trustPolicies{s.iam}, s3w.policies()},
+		Resources: []authz.ResourcePolicySource{trustPolicies{s.iam}, s3w.policies(), ecrw.policies()},
 		Clock:     s.deps.Clock,
 	})
 	s.sts, err = stssvc.New(stssvc.Config{AccountID: s.cfg.AccountID, Region: s.cfg.Region, Clock: s.deps.Clock},
@@ -51,11 +53,16 @@ func (s *Server) build() error {
 		return err
 	}
 
-	ecsEP, err := s.buildECS()
+	// EC2 before ECS: ECS verifies instance identity documents with it.
+	ec2EP, hosts, err := s.buildEC2()
 	if err != nil {
 		return err
 	}
-	ec2EP, hosts, err := s.buildEC2()
+	ecsEP, err := s.buildECS(ecsIdentity{hosts.ec2})
+	if err != nil {
+		return err
+	}
+	logsEP, err := s.buildLogs()
 	if err != nil {
 		return err
 	}
@@ -65,8 +72,8 @@ func (s *Server) build() error {
 		iamEP,
 		endpoint(stsapi.Definition, s.sts),
 		ecsEP,
-		endpoint(ecrapi.Definition, ecrapi.Unimplemented{}),
-		endpoint(logsapi.Definition, logsapi.Unimplemented{}),
+		ecrw.endpoint(),
+		logsEP,
 		s3w.endpoint(),
 		ec2EP,
 	}

@@ -5,19 +5,24 @@ package controlplane
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/berthdev/berth/internal/awsapi/ecsapi"
 	"github.com/berthdev/berth/internal/gateway"
 	"github.com/berthdev/berth/internal/iam/authz"
 	"github.com/berthdev/berth/internal/principal"
+	ec2svc "github.com/berthdev/berth/internal/service/ec2"
 	ecssvc "github.com/berthdev/berth/internal/service/ecs"
 )
 
 // buildECS constructs the ECS service on the open store and returns its
-// gateway endpoint, authorized by the service's own Describer.
-func (s *Server) buildECS() (gateway.Endpoint, error) {
-	svc, err := ecssvc.New(ecssvc.Config{Region: s.cfg.Region, AccountID: s.cfg.AccountID, Clock: s.deps.Clock},
-		ecssvc.Deps{Store: s.store, PassRole: passRole{az: s.authz}, Logger: s.log.With("service", "ecs")})
+// gateway endpoint, authorized by the service's own Describer. identity
+// verifies the instance identity documents container instances register
+// with (the EC2 service).
+func (s *Server) buildECS(identity ecssvc.IdentityVerifier) (gateway.Endpoint, error) {
+	svc, err := ecssvc.New(ecssvc.Config{Region: s.cfg.Region, AccountID: s.cfg.AccountID, Clock: s.deps.Clock, RequireIdentityDocument: s.cfg.RequireIdentityDocument},
+		ecssvc.Deps{Store: s.store, PassRole: passRole{az: s.authz}, Identity: identity, Logger: s.log.With("service", "ecs")})
 	if err != nil {
 		return gateway.Endpoint{}, err
 	}
@@ -52,4 +57,19 @@ func (p passRole) CheckPassRole(ctx context.Context, roleARN string) (bool, stri
 		return false, "", err
 	}
 	return d.Allowed, d.Message, nil
+}
+
+// ecsIdentity verifies instance identity documents for the ECS service
+// with the EC2 service that signs them, mapping EC2's invalid-document
+// error to the one ECS answers with a ClientException.
+type ecsIdentity struct{ ec2 *ec2svc.Service }
+
+var _ ecssvc.IdentityVerifier = ecsIdentity{}
+
+func (v ecsIdentity) VerifyIdentityDocument(doc, signature string) (string, error) {
+	id, err := v.ec2.VerifyIdentityDocument(doc, signature)
+	if errors.Is(err, ec2svc.ErrInvalidIdentity) {
+		return "", fmt.Errorf("%w: %w", ecssvc.ErrInvalidIdentity, err)
+	}
+	return id, err
 }

@@ -19,8 +19,12 @@ import (
 	"github.com/berthdev/berth/internal/gateway"
 	"github.com/berthdev/berth/internal/iam/authz"
 	"github.com/berthdev/berth/internal/logkey"
+	"github.com/berthdev/berth/internal/logstore"
+	"github.com/berthdev/berth/internal/registry"
+	ecrsvc "github.com/berthdev/berth/internal/service/ecr"
 	ecssvc "github.com/berthdev/berth/internal/service/ecs"
 	iamsvc "github.com/berthdev/berth/internal/service/iam"
+	logssvc "github.com/berthdev/berth/internal/service/logs"
 	s3svc "github.com/berthdev/berth/internal/service/s3"
 	stssvc "github.com/berthdev/berth/internal/service/sts"
 	"github.com/berthdev/berth/internal/store"
@@ -37,6 +41,19 @@ type Config struct {
 	AuthMode string
 	// TestMode enables the reset endpoints.
 	TestMode bool
+	// RegistryHost is the host[:port] docker reaches the registry at, in
+	// ECR repository URIs and proxy endpoints; empty means the listen
+	// address.
+	RegistryHost string
+	// RegistryStorage is where the registry keeps images: empty is
+	// DATA_DIR/registry, s3://bucket/prefix?… an S3-compatible bucket (see
+	// registry.Config.Storage). It may hold a secret key: never logged.
+	RegistryStorage string
+	// RequireIdentityDocument makes RegisterContainerInstance refuse
+	// registrations without a signed instance identity document (the
+	// default accepts them, as ECS does for an agent run with ECS_NO_IID;
+	// simulated agents register that way).
+	RequireIdentityDocument bool
 }
 
 // Deps are the control plane's collaborators.
@@ -57,8 +74,14 @@ type Server struct {
 	sts   *stssvc.Service
 	s3    *s3svc.Service
 	ecs   *ecssvc.Service
-	authz *authz.Engine
-	gw    *gateway.Gateway
+	ecr   *ecrsvc.Service
+	// registry is the OCI registry behind ECR, served under /v2/.
+	registry *registry.Registry
+	logs     *logssvc.Service
+	// logEvents is the event store under DATA_DIR/logs.
+	logEvents *logstore.Store
+	authz     *authz.Engine
+	gw        *gateway.Gateway
 
 	ln       net.Listener
 	http     *http.Server
@@ -141,6 +164,7 @@ func (s *Server) Start(ctx context.Context) error {
 		st.Close()
 		return err
 	}
+	handler = s.withRegistry(handler)
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		st.Close()
@@ -154,6 +178,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.goRun(func() error { return s.sts.Run(runCtx) })
 	s.goRun(func() error { return s.ecs.Run(runCtx) })
 	s.goRun(func() error { return s.s3.Run(runCtx) })
+	s.goRun(func() error { return s.logs.Run(runCtx) })
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -202,6 +227,16 @@ func (s *Server) Close(ctx context.Context) error {
 		s.cancel()
 	}
 	s.wg.Wait()
+	if s.registry != nil {
+		if err := s.registry.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.logEvents != nil {
+		if err := s.logEvents.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if s.store != nil {
 		if err := s.store.Close(); err != nil {
 			errs = append(errs, err)

@@ -9,7 +9,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"golang.org/x/sys/unix"
 
 	"github.com/berthdev/berth/internal/agent/agenttest"
 	"github.com/berthdev/berth/internal/agent/docker"
@@ -205,3 +209,65 @@ func removeContainer(t testing.TB, eng *docker.Engine, id string) {
 
 // agenttestEngine returns the Docker Engine (skipping without one).
 func agenttestEngine(t testing.TB) *docker.Engine { return agenttest.Docker(t) }
+
+// inNetNS runs f on an OS thread that has entered the network namespace
+// ns (one the test made), after checking by inode that the thread really
+// is in it; sockets f creates live in ns whatever thread uses them later.
+// It fails the test rather than run f anywhere else.
+func inNetNS(t testing.TB, ns string, f func()) {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		self := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
+		orig, err := os.Open(self)
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		defer orig.Close()
+		target, err := os.Open("/var/run/netns/" + ns)
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		defer target.Close()
+		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("setns %s: %w", ns, err)
+			return
+		}
+		var want, got unix.Stat_t
+		err = errors.Join(unix.Fstat(int(target.Fd()), &want), unix.Stat(self, &got))
+		if err == nil && want.Ino != got.Ino {
+			err = fmt.Errorf("thread is in netns inode %d, not %s (%d)", got.Ino, ns, want.Ino)
+		}
+		if err == nil {
+			f()
+		}
+		if rerr := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); rerr != nil {
+			errc <- errors.Join(err, fmt.Errorf("restoring the network namespace: %w", rerr)) // the thread stays locked and dies
+			return
+		}
+		runtime.UnlockOSThread()
+		errc <- err
+	}()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// netnsClient is an HTTP client whose every connection is dialled inside
+// the network namespace ns.
+func netnsClient(t testing.TB, ns string, timeout time.Duration) *http.Client {
+	tr := &http.Transport{Proxy: nil, DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			var c net.Conn
+			var err error
+			inNetNS(t, ns, func() { c, err = (&net.Dialer{Timeout: timeout}).DialContext(ctx, "tcp4", addr) })
+			return c, err
+		}}
+	return &http.Client{Transport: tr, Timeout: timeout}
+}

@@ -6,6 +6,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -251,4 +252,82 @@ func TestAgent_EndToEnd(t *testing.T) {
 			t.Fatalf("with lockdown off a container could not reach the metadata service at %s: %s", e.imds, out)
 		}
 	})
+}
+
+// TestAgent_NoCreateCluster_ExitsNamingPermission runs `berth agent` with no
+// cluster configured, for an instance role that may do everything an agent
+// does except ecs:CreateCluster, against a control plane with no default
+// cluster: the agent exits non-zero and says ecs:CreateCluster is missing.
+// It needs neither Docker nor iptables (BERTH_NETFILTER=false, loopback
+// addresses).
+func TestAgent_NoCreateCluster_ExitsNamingPermission(t *testing.T) {
+	cp := testutil.TestControlPlane(t)
+	cfg := cp.RootConfig()
+	ctx := context.Background()
+	iamc := iam.NewFromConfig(cfg)
+	const name = "noCreateClusterRole"
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecs:DeregisterContainerInstance","ecs:DiscoverPollEndpoint","ecs:Poll","ecs:RegisterContainerInstance","ecs:StartTelemetrySession","ecs:Submit*"],"Resource":"*"}]}`
+	steps := []func() error{
+		func() error {
+			_, err := iamc.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)})
+			return err
+		},
+		func() error {
+			_, err := iamc.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String("agent-but-no-create-cluster"), PolicyDocument: aws.String(policy)})
+			return err
+		},
+		func() error {
+			_, err := iamc.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String(name)})
+			return err
+		},
+		func() error {
+			_, err := iamc.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String(name), RoleName: aws.String(name)})
+			return err
+		},
+	}
+	for i, s := range steps {
+		if err := s(); err != nil {
+			t.Fatalf("IAM setup step %d: %v", i, err)
+		}
+	}
+	if out, err := ecs.NewFromConfig(cfg).ListClusters(ctx, &ecs.ListClustersInput{}); err != nil || len(out.ClusterArns) != 0 {
+		t.Fatalf("ListClusters = %v, %v: want no cluster at all", out, err)
+	}
+	run, err := ec2.NewFromConfig(cfg).RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-berth"),
+		MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String(name)}})
+	if err != nil {
+		t.Fatalf("RunInstances: %v", err)
+	}
+	var token string
+	for _, tg := range run.Instances[0].Tags {
+		if aws.ToString(tg.Key) == "berth:join-token" {
+			token = aws.ToString(tg.Value)
+		}
+	}
+	env := []string{"HOME=" + t.TempDir(), "ECS_BACKEND_HOST=" + cp.URL, "ECS_DATADIR=" + filepath.Join(t.TempDir(), "agent"),
+		"BERTH_IMDS_ADDR=" + freeAddr(t, "127.0.0.1"), "BERTH_CREDENTIALS_ADDR=" + freeAddr(t, "127.0.0.1"),
+		"BERTH_NETFILTER=false", "BERTH_JOIN_TOKEN=" + token, "DOCKER_HOST=unix://" + filepath.Join(t.TempDir(), "no-docker.sock")}
+	a := startAgent(t, testutil.Binary(t), env)
+	done := make(chan error, 1)
+	go func() { done <- a.cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the agent is still running after 60s; want it to exit; log:\n%s", a.logText())
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Errorf("agent exit = %v, want exit status 1", err)
+	}
+	log := a.logText()
+	for _, want := range []string{"ecs:CreateCluster", "AccessDeniedException", "cluster default does not exist"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("agent output lacks %q:\n%s", want, log)
+		}
+	}
+	if out, err := ecs.NewFromConfig(cfg).ListClusters(ctx, &ecs.ListClustersInput{}); err != nil || len(out.ClusterArns) != 0 {
+		t.Errorf("ListClusters after the agent = %v, %v: want still no cluster", out.ClusterArns, err)
+	}
 }

@@ -5,13 +5,11 @@ package gateway
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -24,6 +22,7 @@ import (
 	"github.com/berthdev/berth/internal/iam/authz"
 	"github.com/berthdev/berth/internal/logkey"
 	"github.com/berthdev/berth/internal/principal"
+	"github.com/berthdev/berth/internal/protocol/shape"
 	"github.com/berthdev/berth/internal/reqctx"
 )
 
@@ -238,7 +237,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, info *reqctx.Inf
 		return ep, err
 	}
 	if rt.body != nil {
-		r.Body = io.NopCloser(bytes.NewReader(rt.body))
+		r.Body = shape.NewBufferedBody(rt.body)
 	}
 	ctx := principal.NewContext(reqctx.With(r.Context(), info), p)
 	r = r.WithContext(ctx)

@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 
 	"github.com/distribution/distribution/v3"
@@ -19,14 +17,27 @@ import (
 	"github.com/distribution/distribution/v3/registry/handlers"
 	"github.com/distribution/distribution/v3/registry/storage"
 	storagedriver "github.com/distribution/distribution/v3/registry/storage/driver"
-	"github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
 )
 
 // Config configures a Registry.
 type Config struct {
 	// RootDir is the filesystem storage root (DATA_DIR/registry). It is
-	// created when missing.
+	// created when missing. Required when Storage is empty; unused
+	// otherwise.
 	RootDir string
+	// Storage selects where blobs, manifests and tags live: empty is the
+	// filesystem under RootDir; s3://BUCKET[/PREFIX][?PARAMS] is an
+	// S3-compatible bucket through distribution's s3-aws driver. PARAMS
+	// are region (default $AWS_REGION, else us-east-1), endpoint (an
+	// http:// or https:// URL of an S3-compatible server; path-style then
+	// defaults to true), path-style (true/false), access-key and
+	// secret-key (percent-encoded; without them the AWS SDK's default
+	// credential chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, the
+	// shared credentials file, then the instance or task role),
+	// session-token, and chunk-size (multipart part bytes, 5 MiB–5 GiB,
+	// default 10 MiB). The URL may hold a secret: it is never logged nor
+	// quoted in errors.
+	Storage string
 	// Logger receives the registry's warnings and errors; nil discards them.
 	Logger *slog.Logger
 }
@@ -38,8 +49,8 @@ type Deps struct {
 }
 
 // Registry is the OCI registry: an HTTP handler for /v2/ and a Go storage
-// API, both over one distribution storage on the filesystem. Its methods
-// are safe for concurrent use.
+// API, both over one distribution storage driver instance (filesystem or
+// S3). Its methods are safe for concurrent use.
 type Registry struct {
 	log     *slog.Logger
 	guard   Guard
@@ -62,17 +73,17 @@ func storageOptions() []storage.RegistryOption {
 	}
 }
 
-// appConfig is the configuration of distribution's HTTP app: filesystem
-// storage at root, deletes on, no cache, no redis, no notifications, no
+// appConfig is the configuration of distribution's HTTP app: the
+// Registry's own driver (shared under driverID, see shareDriver), deletes on, no cache, no redis, no notifications, no
 // debug server, no health checks, relative Location URLs, and the "berth"
 // access controller that only admits requests the Registry's own wrapper
 // authorized (see access.go).
-func appConfig(root string) *configuration.Configuration {
+func appConfig(driverID string) *configuration.Configuration {
 	cfg := &configuration.Configuration{}
 	cfg.Storage = configuration.Storage{
-		"filesystem": configuration.Parameters{"rootdirectory": root},
-		"delete":     configuration.Parameters{"enabled": true},
-		"redirect":   configuration.Parameters{"disable": true},
+		sharedDriverName: configuration.Parameters{"id": driverID},
+		"delete":         configuration.Parameters{"enabled": true},
+		"redirect":       configuration.Parameters{"disable": true},
 		"maintenance": configuration.Parameters{
 			// distribution's purger starts with a random jitter of up to an
 			// hour and stops with the app's context (Close).
@@ -89,20 +100,15 @@ func appConfig(root string) *configuration.Configuration {
 	return cfg
 }
 
-// Open opens (creating when needed) the registry storage under cfg.RootDir.
+// Open opens the registry storage Config.Storage selects (creating the
+// filesystem root when needed).
 func Open(cfg Config, deps Deps) (*Registry, error) {
-	if cfg.RootDir == "" {
-		return nil, errors.New("registry: Config.RootDir is required")
-	}
 	if deps.Guard == nil {
 		return nil, errors.New("registry: Deps.Guard is required")
 	}
-	root, err := filepath.Abs(cfg.RootDir)
+	st, err := parseStorage(cfg.Storage, cfg.RootDir)
 	if err != nil {
-		return nil, fmt.Errorf("registry: root dir: %w", err)
-	}
-	if err := os.MkdirAll(root, 0o750); err != nil {
-		return nil, fmt.Errorf("registry: create root dir: %w", err)
+		return nil, err
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -111,29 +117,34 @@ func Open(cfg Config, deps Deps) (*Registry, error) {
 	bridgeLogrus(log)
 
 	r := &Registry{log: log, guard: deps.Guard}
-	r.driver = filesystem.New(filesystem.DriverParameters{RootDirectory: root, MaxThreads: 100})
+	if r.driver, err = st.open(context.Background()); err != nil {
+		return nil, err
+	}
 	r.ns, err = storage.NewRegistry(context.Background(), r.driver, storageOptions()...)
 	if err != nil {
 		return nil, fmt.Errorf("registry: open storage: %w", err)
 	}
-	app, err := newApp(root)
+	id, release := shareDriver(r.driver)
+	defer release()
+	app, err := newApp(id)
 	if err != nil {
 		return nil, err
 	}
 	r.app = app
 	r.handler = &accessHandler{reg: r, next: app}
+	log.Info("registry storage", "storage", st)
 	return r, nil
 }
 
 // newApp builds distribution's HTTP app; NewApp panics on bad
 // configuration, which becomes an error here.
-func newApp(root string) (app *handlers.App, err error) {
+func newApp(driverID string) (app *handlers.App, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("registry: configure distribution: %v", p)
 		}
 	}()
-	return handlers.NewApp(context.Background(), appConfig(root)), nil
+	return handlers.NewApp(context.Background(), appConfig(driverID)), nil
 }
 
 // Handler returns the registry HTTP API v2 (every path under /v2/), with

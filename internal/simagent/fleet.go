@@ -103,6 +103,7 @@ type Fleet struct {
 	cfg    Config
 	log    *slog.Logger
 	client *acs.Client
+	states *stateClient
 	queue  *queue
 
 	mu        sync.Mutex
@@ -123,6 +124,7 @@ func New(cfg Config, deps Deps) (*Fleet, error) {
 	cfg = cfg.withDefaults()
 	f := &Fleet{cfg: cfg, log: deps.Logger, queue: newQueue()}
 	f.client = acs.NewClient(deps.AWS, acs.ClientConfig{Endpoint: cfg.Endpoint, Cluster: cfg.Cluster, Logger: deps.Logger})
+	f.states = newStateClient(cfg.Endpoint, f.client.Cluster(), deps.AWS, cfg.SubmitConcurrency)
 	return f, nil
 }
 

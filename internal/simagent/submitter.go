@@ -25,7 +25,7 @@ func (f *Fleet) submitLoop(ctx context.Context) {
 		if !ok {
 			return
 		}
-		err := f.client.SubmitTaskStateChange(ctx, j.change)
+		err := f.states.SubmitTaskStateChange(ctx, j.change)
 		if err != nil {
 			f.submitErrors.Add(1)
 			if ctx.Err() == nil {

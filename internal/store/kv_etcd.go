@@ -8,6 +8,7 @@ import (
 	"errors"
 	"math"
 	"time"
+	"unsafe"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -140,7 +141,9 @@ func toPBOps(ops []TxnOp) ([]clientv3.Op, error) {
 	for i, op := range ops {
 		switch op.Type {
 		case TxnPut:
-			out[i] = clientv3.OpPut(op.Key, string(op.Value), clientv3.WithLease(clientv3.LeaseID(op.Lease)))
+			// The value is not copied: an Op's encoded value is never
+			// changed once built, and etcd copies what it keeps.
+			out[i] = clientv3.OpPut(op.Key, unsafe.String(unsafe.SliceData(op.Value), len(op.Value)), clientv3.WithLease(clientv3.LeaseID(op.Lease)))
 		case TxnDelete:
 			out[i] = clientv3.OpDelete(op.Key)
 		case TxnGet:

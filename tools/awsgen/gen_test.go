@@ -6,6 +6,7 @@ package main
 import (
 	"encoding/json"
 	"go/format"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -89,6 +90,41 @@ func TestGenerate_AllowList(t *testing.T) {
 	}
 }
 
+// TestGenerate_ResponseCode checks that an operation's modelled success
+// status (http.responseCode) reaches its descriptor, and that operations
+// without one carry none.
+func TestGenerate_ResponseCode(t *testing.T) {
+	m := new(model)
+	if err := json.Unmarshal([]byte(strings.Replace(tinyEC2,
+		`"Run": {"name": "Run", "http": {"method": "POST", "requestUri": "/"}`,
+		`"Run": {"name": "Run", "http": {"method": "POST", "requestUri": "/", "responseCode": 204}`, 1)), m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Operations["Run"].HTTP.ResponseCode != 204 {
+		t.Fatalf("fixture edit did not apply: %+v", m.Operations["Run"].HTTP)
+	}
+	src, err := newGenerator("ec2", m, &patch{}).ops()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := format.Source(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(b)
+	run := regexp.MustCompile(`(?s)"Run": \{.*?\n\t\t\},`).FindString(out)
+	describe := regexp.MustCompile(`(?s)"DescribeVpcs": \{.*?\n\t\t\},`).FindString(out)
+	if run == "" || describe == "" {
+		t.Fatalf("descriptors not found:\n%s", out)
+	}
+	if !regexp.MustCompile(`ResponseCode: +204,`).MatchString(run) {
+		t.Errorf("Run descriptor lacks ResponseCode 204:\n%s", run)
+	}
+	if strings.Contains(describe, "ResponseCode") {
+		t.Errorf("DescribeVpcs descriptor has a ResponseCode:\n%s", describe)
+	}
+}
+
 func TestGenerate_WithoutAllowListEverythingIsTyped(t *testing.T) {
 	out := generateTiny(t, &patch{})
 	for _, text := range []string{"type DescribeVpcsInput struct", "type Vpc struct", `VpcStateAvailable = "available"`} {
@@ -108,5 +144,34 @@ func TestPatch_RejectsUnknownOperation(t *testing.T) {
 	}
 	if err := (&patch{Operations: []string{"Nope"}}).apply(m); err == nil {
 		t.Error("apply accepted an allow-list naming an operation the model lacks")
+	}
+}
+
+func TestPatch_Members(t *testing.T) {
+	out := generateTiny(t, &patch{Members: map[string]map[string]*ref{
+		"RunRequest": {"clientToken": {Shape: "String", LocationName: "clientToken"}},
+	}})
+	if !regexp.MustCompile(`ClientToken +\*string +` + "`" + `locationName:"clientToken" type:"string"` + "`").MatchString(out["types"]) {
+		t.Errorf("RunInput lacks the patched member:\n%s", out["types"])
+	}
+	tests := []struct {
+		name    string
+		members map[string]map[string]*ref
+	}{
+		{"unknown shape", map[string]map[string]*ref{"Nope": {"x": {Shape: "String"}}}},
+		{"not a structure", map[string]map[string]*ref{"IdList": {"x": {Shape: "String"}}}},
+		{"existing member", map[string]map[string]*ref{"RunRequest": {"Count": {Shape: "Integer"}}}},
+		{"unknown member shape", map[string]map[string]*ref{"RunRequest": {"x": {Shape: "Nope"}}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := new(model)
+			if err := json.Unmarshal([]byte(tinyEC2), m); err != nil {
+				t.Fatal(err)
+			}
+			if err := (&patch{Members: tc.members}).apply(m); err == nil {
+				t.Error("apply accepted the patch")
+			}
+		})
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 )
 
 // model is the subset of an AWS api-2.json service model that the
@@ -158,6 +160,12 @@ type patch struct {
 	// Errors adds error codes the model does not declare (EC2 models none)
 	// as error shapes: wire code → HTTP status.
 	Errors map[string]int `json:"errors"`
+	// Members adds members the public model lacks to its structures:
+	// shape name → member name → member reference, appended after the
+	// model's members in name order. The ECS agent sends such agent-only
+	// members (RegisterContainerInstance's clientToken,
+	// DiscoverPollEndpoint's zoneId).
+	Members map[string]map[string]*ref `json:"members"`
 }
 
 func loadPatch(path string) (*patch, error) {
@@ -190,6 +198,27 @@ func (p *patch) apply(m *model) error {
 			return fmt.Errorf("awsgen: patch error %s names an existing shape", code)
 		}
 		m.Shapes[code] = &shape{Type: "structure", Exception: true, Error: &errorTrait{Code: code, HTTPStatusCode: status, SenderFault: status < 500}}
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.Members)) {
+		sh, ok := m.Shapes[name]
+		if !ok || sh.Type != "structure" {
+			return fmt.Errorf("awsgen: patch adds members to %s, which is not a structure of the model", name)
+		}
+		add := p.Members[name]
+		for _, member := range slices.Sorted(maps.Keys(add)) {
+			r := add[member]
+			if _, ok := sh.Members.refs[member]; ok {
+				return fmt.Errorf("awsgen: patch member %s.%s exists in the model", name, member)
+			}
+			if r == nil || m.Shapes[r.Shape] == nil {
+				return fmt.Errorf("awsgen: patch member %s.%s names no shape of the model", name, member)
+			}
+			if sh.Members.refs == nil {
+				sh.Members.refs = map[string]*ref{}
+			}
+			sh.Members.names = append(sh.Members.names, member)
+			sh.Members.refs[member] = r
+		}
 	}
 	return nil
 }

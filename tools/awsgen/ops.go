@@ -58,6 +58,9 @@ func (g *generator) ops() ([]byte, error) {
 			method = http.MethodPost
 		}
 		fmt.Fprintf(&b, "\t\t%q: {\n\t\t\tName: %q,\n\t\t\tHTTPMethod: %q,\n\t\t\tRequestURI: %q,\n", op, op, method, o.HTTP.RequestURI)
+		if o.HTTP.ResponseCode != 0 {
+			fmt.Fprintf(&b, "\t\t\tResponseCode: %d,\n", o.HTTP.ResponseCode)
+		}
 		if o.Output != nil && o.Output.ResultWrapper != "" {
 			fmt.Fprintf(&b, "\t\t\tResultWrapper: %q,\n", o.Output.ResultWrapper)
 		}

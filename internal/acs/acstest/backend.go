@@ -42,20 +42,20 @@ func (b *Backend) Activate(instanceARN, clusterARN string) {
 }
 
 // ConnectAgent implements agentapi.Backend.
-func (b *Backend) ConnectAgent(_ context.Context, _, inst string) (string, error) {
+func (b *Backend) ConnectAgent(_ context.Context, _, inst string) (agentapi.Connection, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	c, ok := b.active[inst]
 	if !ok {
-		return "", fmt.Errorf("%w: %s", agentapi.ErrInactiveInstance, inst)
+		return agentapi.Connection{}, fmt.Errorf("%w: %s", agentapi.ErrInactiveInstance, inst)
 	}
 	b.connects++
 	b.connected[inst] = true
-	return c, nil
+	return agentapi.Connection{ClusterARN: c, Generation: int64(b.connects)}, nil
 }
 
 // DisconnectAgent implements agentapi.Backend.
-func (b *Backend) DisconnectAgent(_ context.Context, inst string) error {
+func (b *Backend) DisconnectAgent(_ context.Context, inst string, _ int64) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.disconnects++

@@ -55,6 +55,27 @@ type Registration struct {
 // the agent sent; the ECS agent treats it as fatal (exit 5).
 var ErrAttributeMismatch = errors.New("acs: registered attributes differ from the ones sent")
 
+// CreateClusterError is RegisterContainerInstance's error when the
+// default cluster does not exist and creating it failed. Err is the
+// CreateCluster error (a smithy.APIError when the control plane answered).
+type CreateClusterError struct {
+	Cluster string
+	Err     error
+}
+
+func (e *CreateClusterError) Error() string {
+	return "acs: cluster " + e.Cluster + " does not exist and creating it failed: " + e.Err.Error()
+}
+
+func (e *CreateClusterError) Unwrap() error { return e.Err }
+
+// AccessDenied reports whether CreateCluster was refused for want of
+// permission (AccessDeniedException).
+func (e *CreateClusterError) AccessDenied() bool {
+	var ae smithy.APIError
+	return errors.As(e.Err, &ae) && ae.ErrorCode() == "AccessDeniedException"
+}
+
 // RegisterContainerInstance registers the instance in the configured
 // cluster. When the cluster is the default one and does not exist, it is
 // created (CreateCluster) and registration retried once; a configured
@@ -64,7 +85,7 @@ func (c *Client) RegisterContainerInstance(ctx context.Context, in RegisterInput
 	if isClusterNotFound(err) && !c.explicitCluster {
 		c.log.Info("default cluster not found; creating it")
 		if _, cerr := c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(DefaultCluster)}); cerr != nil {
-			return nil, fmt.Errorf("acs: create the default cluster: %w", cerr)
+			return nil, &CreateClusterError{Cluster: DefaultCluster, Err: cerr}
 		}
 		out, err = c.register(ctx, in)
 	}

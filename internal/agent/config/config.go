@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -90,7 +91,7 @@ func Default() Config {
 		TaskMetadataRPS:      40,
 		TaskMetadataBurst:    60,
 		LocalhostFilter:      true,
-		IMDSAddr:             netip.MustParseAddrPort("127.0.0.1:51680"),
+		IMDSAddr:             netip.MustParseAddrPort("169.254.169.254:80"),
 		IMDSv1:               IMDSv1Refuse,
 		CredentialsAddr:      netip.MustParseAddrPort("127.0.0.1:51679"),
 		CredentialsEndpoint:  netip.MustParseAddrPort("169.254.170.2:80"),
@@ -106,21 +107,30 @@ func Default() Config {
 // environment (KEY=VALUE strings, as os.Environ returns) over it. It
 // returns a complete, validated Config or every problem found.
 func Load(path string, environ []string) (Config, error) {
+	if path == "" {
+		return LoadReader(nil, "", environ)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	return LoadReader(f, path, environ)
+}
+
+// LoadReader is Load with the file's content read from r (nil for no
+// file); name names it in errors (a path, or an s3:// URL).
+func LoadReader(r io.Reader, name string, environ []string) (Config, error) {
 	vals := map[string]string{}
 	var errs []error
-	if path != "" {
-		f, err := os.Open(path)
-		if err != nil {
-			return Config{}, fmt.Errorf("config: %w", err)
-		}
-		fileVals, err := ParseEnvFile(f, path)
-		f.Close()
+	if r != nil {
+		fileVals, err := ParseEnvFile(r, name)
 		if err != nil {
 			return Config{}, err
 		}
 		for k, v := range fileVals {
 			if strings.HasPrefix(k, "BERTH_") && setters[k] == nil {
-				errs = append(errs, fmt.Errorf("config: %s: unknown berth key %s", path, k))
+				errs = append(errs, fmt.Errorf("config: %s: unknown berth key %s", name, k))
 			}
 			vals[k] = v
 		}
@@ -194,8 +204,13 @@ func (c *Config) validate() error {
 // it is not loopback (containers reach loopback only through DNAT).
 func (c Config) BlockTargets() []netip.AddrPort {
 	out := append([]netip.AddrPort(nil), c.IMDSBlock...)
-	if !c.IMDSAddr.Addr().IsLoopback() && !c.IMDSAddr.Addr().IsUnspecified() {
-		out = append(out, c.IMDSAddr)
+	if c.IMDSAddr.Addr().IsLoopback() || c.IMDSAddr.Addr().IsUnspecified() {
+		return out
 	}
-	return out
+	for _, b := range out {
+		if b == c.IMDSAddr || (b.Port() == 0 && b.Addr() == c.IMDSAddr.Addr()) {
+			return out // already blocked (port 0 blocks every port)
+		}
+	}
+	return append(out, c.IMDSAddr)
 }

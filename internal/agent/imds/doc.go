@@ -30,7 +30,12 @@
 //	srv, _ := imds.New(imds.Config{Instance: inst}, imds.Deps{Credentials: ref, Identity: src})
 //	_ = srv.Serve(ctx, listener)
 //
+// iam/info names the instance profile the Source's credentials came from
+// (Credentials.InstanceProfileARN and ID, as the control plane's host API
+// answers them), so a replaced association shows at the next refresh.
+//
 // The package never decides where it listens: the address is a setting
-// (berth's default is loopback), and netfilter keeps containers away from
-// it.
+// (`berth agent` defaults to 169.254.169.254:80, which the agent first
+// makes local with netfilter.LocalAddress; `berth up` defaults to
+// loopback), and netfilter keeps containers away from it.
 package imds

@@ -137,10 +137,12 @@ func (s *Server) iam(ctx context.Context, sub string) (string, int) {
 	case "iam/security-credentials":
 		return c.RoleName(), http.StatusOK
 	case "iam/info":
-		v = iamInfo{
-			Code: "Success", LastUpdated: c.LastUpdated.UTC().Format(imdsTime),
-			InstanceProfileArn: s.cfg.Instance.InstanceProfileARN, InstanceProfileId: s.cfg.Instance.InstanceProfileID,
+		info := iamInfo{Code: "Success", LastUpdated: c.LastUpdated.UTC().Format(imdsTime),
+			InstanceProfileArn: c.InstanceProfileARN, InstanceProfileId: c.InstanceProfileID}
+		if info.InstanceProfileArn == "" {
+			info.InstanceProfileArn, info.InstanceProfileId = s.cfg.Instance.InstanceProfileARN, s.cfg.Instance.InstanceProfileID
 		}
+		v = info
 	case "iam/security-credentials/" + c.RoleName():
 		v = roleCredentials{
 			Code: "Success", LastUpdated: c.LastUpdated.UTC().Format(imdsTime), Type: "AWS-HMAC",

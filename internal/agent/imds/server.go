@@ -39,7 +39,8 @@ type Instance struct {
 	AccountID        string
 	Architecture     string // x86_64, arm64
 	PendingTime      time.Time
-	// InstanceProfileARN and InstanceProfileID fill iam/info.
+	// InstanceProfileARN and InstanceProfileID fill iam/info when the
+	// credentials do not name their instance profile.
 	InstanceProfileARN string
 	InstanceProfileID  string
 }

@@ -24,6 +24,11 @@ type Credentials struct {
 	Expiration      time.Time
 	// LastUpdated is when they were issued; zero means when fetched.
 	LastUpdated time.Time
+	// InstanceProfileARN and InstanceProfileID name the instance profile
+	// the role came from (iam/info); empty falls back to
+	// Instance.InstanceProfileARN and InstanceProfileID.
+	InstanceProfileARN string
+	InstanceProfileID  string
 }
 
 // RoleName is the last segment of the role ARN's path.

@@ -35,6 +35,14 @@
 // Keeper re-runs it periodically so a flush (a firewall reload, a Docker
 // restart) is repaired without anyone running iptables-save.
 //
+//   - Local metadata address: on a real (non-AWS) host no interface holds
+//     169.254.169.254, so LocalAddress assigns it as a /32 to a dummy link
+//     (berth-imds; lo on kernels without the dummy driver) with ip(8) before
+//     the metadata service listens. Being local, the address is reached from
+//     bridges through INPUT, not FORWARD — hence the lockdown's INPUT rule.
+//     It refuses on an EC2 instance (recognised from /sys, no packet sent),
+//     whose real metadata service owns that address.
+//
 // IPTables execs iptables and iptables-save (with -w); Fake records rules
 // in memory for unit tests of code that uses Rules.
 package netfilter

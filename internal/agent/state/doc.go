@@ -10,6 +10,8 @@
 //	               secrets), containers → Docker ids and statuses,
 //	               credentials ids
 //	acs            last ACS sequence number
+//	log-positions  task ARN/container → timestamp of the last log line
+//	               shipped (logship), to resume after a restart
 //
 // Nothing secret is stored: credentials ids only (the control plane
 // resends credentials after a restart; until then the task endpoint

@@ -102,3 +102,36 @@ func TestOpen_LockedByAnotherProcess(t *testing.T) {
 		t.Errorf("second open of a locked file succeeded")
 	}
 }
+
+func TestDB_LogPositions(t *testing.T) {
+	db, err := state.Open(state.Config{Path: filepath.Join(t.TempDir(), "state.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const a, b = "arn:aws:ecs:us-east-1:123456789012:task/c/a", "arn:aws:ecs:us-east-1:123456789012:task/c/b"
+	if _, ok, err := db.LogPosition(a, "web"); ok || err != nil {
+		t.Fatalf("empty file: ok %v, %v", ok, err)
+	}
+	t1 := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC)
+	for _, p := range []struct {
+		task, c string
+		at      time.Time
+	}{{a, "web", t1}, {a, "side", t1.Add(time.Second)}, {b, "web", t1.Add(2 * time.Second)}} {
+		if err := db.PutLogPosition(p.task, p.c, p.at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, ok, err := db.LogPosition(a, "web"); !ok || err != nil || !got.Equal(t1) {
+		t.Fatalf("position = %v %v %v, want %v (nanoseconds kept)", got, ok, err, t1)
+	}
+	if err := db.DeleteLogPositions(a); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := db.LogPosition(a, "side"); ok {
+		t.Error("position of a deleted task's container survives")
+	}
+	if got, ok, _ := db.LogPosition(b, "web"); !ok || !got.Equal(t1.Add(2*time.Second)) {
+		t.Errorf("another task's position: %v %v", got, ok)
+	}
+}

@@ -101,7 +101,10 @@ func (tr *taskRunner) start(ctx context.Context, t *Task, c *Container, endpoint
 	}
 }
 
-// pull fetches c's image according to the pull behaviour.
+// pull fetches c's image according to the pull behaviour. As the ECS
+// agent does, every behaviour but "always" falls back to a local copy of
+// the image when the pull fails, a failure to get the registry
+// credentials included.
 func (tr *taskRunner) pull(ctx context.Context, t *Task, c *Container, res *startResult) error {
 	d := tr.r.deps.Docker
 	_, inspectErr := d.ImageInspect(ctx, c.Image)
@@ -116,29 +119,37 @@ func (tr *taskRunner) pull(ctx context.Context, t *Task, c *Container, res *star
 			return nil
 		}
 	}
-	var auth *docker.RegistryAuth
-	if c.RegistryAuthentication != nil {
-		if tr.r.deps.Auth == nil {
-			return errors.New("registry authentication requested but the agent has no resolver")
-		}
-		a, err := tr.r.deps.Auth.RegistryAuth(ctx, t, c)
-		if err != nil {
-			return fmt.Errorf("registry authentication: %w", err)
-		}
-		auth = a
-	}
-	res.pullStarted = time.Now()
-	err := d.ImagePull(ctx, c.Image, auth)
-	res.pullStopped = time.Now()
+	auth, err := tr.registryAuth(ctx, t, c)
 	if err == nil {
-		tr.r.markPulled(c.Image)
-		return nil
+		res.pullStarted = time.Now()
+		err = d.ImagePull(ctx, c.Image, auth)
+		res.pullStopped = time.Now()
+		if err == nil {
+			tr.r.markPulled(c.Image)
+			return nil
+		}
 	}
 	if tr.r.cfg.PullBehavior != PullAlways && local && ctx.Err() == nil {
 		tr.log.Warn("pull failed; using the local image", "image", c.Image, logkey.Err, err)
 		return nil
 	}
 	return err
+}
+
+// registryAuth resolves the credentials c's pull needs: nil for a public
+// image.
+func (tr *taskRunner) registryAuth(ctx context.Context, t *Task, c *Container) (*docker.RegistryAuth, error) {
+	if c.RegistryAuthentication == nil {
+		return nil, nil
+	}
+	if tr.r.deps.Auth == nil {
+		return nil, errors.New("registry authentication requested but the agent has no resolver")
+	}
+	a, err := tr.r.deps.Auth.RegistryAuth(ctx, t, c)
+	if err != nil {
+		return nil, fmt.Errorf("registry authentication: %w", err)
+	}
+	return a, nil
 }
 
 func parseTime(s string) time.Time {

@@ -30,7 +30,8 @@
 // per file: creds_hook.go (credentials registration and
 // AWS_CONTAINER_CREDENTIALS_RELATIVE_URI), metadata_hook.go
 // (ECS_CONTAINER_METADATA_URI[_V4], AWS_REGION, task metadata),
-// logs_hook.go (LogConfig pass-through, awslogs with the execution role),
+// logs_hook.go (LogConfig pass-through; awslogs becomes json-file, shipped
+// by the agent's logship hook),
 // network_hook.go (container IPs for the credentials endpoint's source
 // check).
 //

@@ -45,6 +45,13 @@ type Stopper interface {
 	Stopped(ctx context.Context, t *Task, container string)
 }
 
+// Drainer is called when a stopped task is about to be cleaned up, before
+// its containers are removed, so a hook can finish reading their output.
+// It may block until ctx ends.
+type Drainer interface {
+	Drain(ctx context.Context, t *Task)
+}
+
 // Cleaner is called when a stopped task is cleaned up (its containers
 // removed after the cleanup wait).
 type Cleaner interface {

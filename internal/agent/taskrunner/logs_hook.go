@@ -5,15 +5,19 @@ package taskrunner
 
 import (
 	"context"
-	"maps"
 )
 
+// JSONFileOptions are the json-file driver options an awslogs container
+// gets: rotation bounds its disk use while the agent ships its output.
+var JSONFileOptions = map[string]string{"max-size": "64m", "max-file": "4"}
+
 // LogsHook passes the container's LogConfig (from dockerConfig.hostConfig)
-// through to Docker unchanged, with one addition: for the awslogs driver
-// and logsAuthStrategy ExecutionRole, it points the driver at the
-// execution role's credentials (awslogs-credentials-endpoint=
-// /v2/credentials/<execution credentials id>), which dockerd fetches from
-// 169.254.170.2 through the netfilter OUTPUT rule.
+// through to Docker, except for the awslogs driver: the agent ships those
+// logs itself (package logship), so Docker gets the json-file driver,
+// which it can read back, and the awslogs options stay in the task spec
+// (the container's DockerConfig) where the shipper reads them, also after
+// a restart. dockerd's own awslogs driver would need the instance role's
+// credentials in dockerd's environment, which the agent does not control.
 type LogsHook struct{}
 
 var _ Prestarter = LogsHook{}
@@ -24,15 +28,13 @@ func (LogsHook) Name() string { return "logs" }
 // Prestart implements Prestarter.
 func (LogsHook) Prestart(ctx context.Context, req *CreateRequest) error {
 	lc := &req.HostConfig.LogConfig
-	exec := req.Task.ExecutionRoleCredentials
-	if lc.Type != "awslogs" || req.Container.LogsAuthStrategy != "ExecutionRole" || exec == nil || exec.CredentialsID == "" {
+	if lc.Type != "awslogs" {
 		return nil
 	}
-	cfg := maps.Clone(lc.Config)
-	if cfg == nil {
-		cfg = map[string]string{}
+	lc.Type = "json-file"
+	lc.Config = map[string]string{}
+	for k, v := range JSONFileOptions {
+		lc.Config[k] = v
 	}
-	cfg["awslogs-credentials-endpoint"] = "/v2/credentials/" + exec.CredentialsID
-	lc.Config = cfg
 	return nil
 }

@@ -95,8 +95,8 @@ func TestRunner_RunsTaskAndReportsRunning(t *testing.T) {
 	if hc.CPUShares != 256 || hc.Memory != 128<<20 || hc.MemoryReservation != 64<<20 || hc.NetworkMode != "bridge" {
 		t.Errorf("limits: shares %d memory %d reservation %d mode %s", hc.CPUShares, hc.Memory, hc.MemoryReservation, hc.NetworkMode)
 	}
-	wantLog := map[string]string{"awslogs-group": "g", "awslogs-credentials-endpoint": "/v2/credentials/" + task.ExecutionRoleCredentials.CredentialsID}
-	if d := cmp.Diff(wantLog, hc.LogConfig.Config); d != "" || hc.LogConfig.Type != "awslogs" {
+	// awslogs is shipped by the agent: Docker gets json-file.
+	if d := cmp.Diff(taskrunner.JSONFileOptions, hc.LogConfig.Config); d != "" || hc.LogConfig.Type != "json-file" {
 		t.Errorf("log config (-want +got):\n%s", d)
 	}
 	if c.Config.StopTimeout == nil || *c.Config.StopTimeout != 2 {

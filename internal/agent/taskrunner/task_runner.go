@@ -429,6 +429,13 @@ func (tr *taskRunner) publish() {
 }
 
 func (tr *taskRunner) cleanup(ctx context.Context) {
+	for _, h := range tr.r.hooks {
+		if d, ok := h.(Drainer); ok {
+			dctx, cancel := context.WithTimeout(ctx, time.Minute)
+			d.Drain(dctx, &tr.task)
+			cancel()
+		}
+	}
 	for _, c := range tr.containers {
 		if c.dockerID == "" {
 			continue

@@ -326,6 +326,7 @@ type DiscoverPollEndpointInput struct {
 	_                 struct{} `type:"structure"`
 	ContainerInstance *string  `locationName:"containerInstance" type:"string"`
 	Cluster           *string  `locationName:"cluster" type:"string"`
+	ZoneId            *string  `locationName:"zoneId" type:"string"`
 }
 
 // DiscoverPollEndpointOutput is the output of DiscoverPollEndpoint.
@@ -602,6 +603,7 @@ type RegisterContainerInstanceInput struct {
 	Attributes                        []Attribute      `locationName:"attributes" type:"list"`
 	PlatformDevices                   []PlatformDevice `locationName:"platformDevices" type:"list"`
 	Tags                              []Tag            `locationName:"tags" type:"list"`
+	ClientToken                       *string          `locationName:"clientToken" type:"string"`
 }
 
 // RegisterContainerInstanceOutput is the output of RegisterContainerInstance.

@@ -628,11 +628,12 @@ var Definition = &awsapi.Service{
 	EndpointPrefix: "s3",
 	Operations: map[string]*awsapi.Operation{
 		"AbortMultipartUpload": {
-			Name:       "AbortMultipartUpload",
-			HTTPMethod: "DELETE",
-			RequestURI: "/{Bucket}/{Key+}",
-			NewInput:   func() any { return new(AbortMultipartUploadInput) },
-			NewOutput:  func() any { return new(AbortMultipartUploadOutput) },
+			Name:         "AbortMultipartUpload",
+			HTTPMethod:   "DELETE",
+			RequestURI:   "/{Bucket}/{Key+}",
+			ResponseCode: 204,
+			NewInput:     func() any { return new(AbortMultipartUploadInput) },
+			NewOutput:    func() any { return new(AbortMultipartUploadOutput) },
 			Invoke: func(ctx context.Context, api any, in any) (any, error) {
 				out, err := api.(API).AbortMultipartUpload(ctx, in.(*AbortMultipartUploadInput))
 				if err != nil {
@@ -716,11 +717,12 @@ var Definition = &awsapi.Service{
 			Errors: []string{"NoSuchBucket"},
 		},
 		"DeleteBucket": {
-			Name:       "DeleteBucket",
-			HTTPMethod: "DELETE",
-			RequestURI: "/{Bucket}",
-			NewInput:   func() any { return new(DeleteBucketInput) },
-			NewOutput:  func() any { return new(DeleteBucketOutput) },
+			Name:         "DeleteBucket",
+			HTTPMethod:   "DELETE",
+			RequestURI:   "/{Bucket}",
+			ResponseCode: 204,
+			NewInput:     func() any { return new(DeleteBucketInput) },
+			NewOutput:    func() any { return new(DeleteBucketOutput) },
 			Invoke: func(ctx context.Context, api any, in any) (any, error) {
 				out, err := api.(API).DeleteBucket(ctx, in.(*DeleteBucketInput))
 				if err != nil {
@@ -730,11 +732,12 @@ var Definition = &awsapi.Service{
 			},
 		},
 		"DeleteBucketAnalyticsConfiguration": {
-			Name:       "DeleteBucketAnalyticsConfiguration",
-			HTTPMethod: "DELETE",
-			RequestURI: "/{Bucket}?analytics",
-			NewInput:   func() any { return new(DeleteBucketAnalyticsConfigurationInput) },
-			NewOutput:  func() any { return new(DeleteBucketAnalyticsConfigurationOutput) },
+			Name:         "DeleteBucketAnalyticsConfiguration",
+			HTTPMethod:   "DELETE",
+			RequestURI:   "/{Bucket}?analytics",
+			ResponseCode: 204,
+			NewInput:     func() any { return new(DeleteBucketAnalyticsConfigurationInput) },
+			NewOutput:    func() any { return new(DeleteBucketAnalyticsConfigurationOutput) },
 			Invoke: func(ctx context.Context, api any, in any) (any, error) {
 				out, err := api.(API).DeleteBucketAnalyticsConfiguration(ctx, in.(*DeleteBucketAnalyticsConfigurationInput))
 				if err != nil {
@@ -744,11 +747,12 @@ var Definition = &awsapi.Service{
 			},
 		},
 		"DeleteBucketCors": {
-			Name:       "DeleteBucketCors",
-			HTTPMethod: "DELETE",
-			RequestURI: "/{Bucket}?cors",
-			NewInput:   func() any { return new(DeleteBucketCorsInput) },
-			NewOutput:  func() any { return new(DeleteBucketCorsOutput) },
+			Name:         "DeleteBucketCors",
+			HTTPMethod:   "DELETE",
+			RequestURI:   "/{Bucket}?cors",
+			ResponseCode: 204,
+			NewInput:     func() any { return new(DeleteBucketCorsInput) },
+			NewOutput:    func() any { return new(DeleteBucketCorsOutput) },
 			Invoke: func(ctx context.Context, api any, in any) (any, error) {
 				out, err := api.(API).DeleteBucketCors(ctx, in.(*DeleteBucketCorsInput))
 				if err != nil {
@@ -758,11 +762,12 @@ var Definition = &awsapi.Service{
 			},
 		},
 		"DeleteBucketEncryption": {
-			Name:       "DeleteBucketEncryption",
-			HTTPMethod: "DELETE",
-			RequestURI: "/{Bucket}?encryption",
-			NewInput:   func() any { return new(DeleteBucketEncryptionInput) },
-			NewOutput:  func() any { return new(DeleteBucketEncryptionOutput) },
+			Name:         "DeleteBucketEncryption",
+			HTTPMethod:   "DELETE",
+			RequestURI:   "/{Bucket}?encryption",
+			ResponseCode: 204,
+			NewInput:     func() any { return new(DeleteBucketEncryptionInput) },
+			NewOutput:    func() any { return new(DeleteBucketEncryptionOutput) },
 			Invoke: func(ctx context.Context, api any, in any) (any, error) {
 				out, err := api.(API).DeleteBucketEncryption(ctx, in.(*DeleteBucketEncryptionInput))
 				if err != nil {
@@ -772,11 +777,12 @@ var Definition = &awsapi.Service{
 			},
 		},
 		"DeleteBucketIntelligentTieringConfiguration": {
-			Name:       "DeleteBucketIntelligentTieringConfiguration",
-			HTTPMethod: "DELETE",
-			RequestURI: "/{Bucket}?intelligent-tiering",
-			NewInput:   func() any { return new(DeleteBucketIntelligentTieringConfigurationInput) },
-			NewOutput:  func() any { return new(DeleteBucketIntelligentTieringConfigurationOutput) },
+			Name:         "DeleteBucketIntelligentTieringConfiguration",
+			HTTPMethod:   "DELETE",
+			RequestURI:   "/{Bucket}?intelligent-tiering",
+			ResponseCode: 204,
+			NewInput:     func() any { return new(DeleteBucketIntelligentTieringConfigurationInput) },
+			NewOutput:    func() any { return new(DeleteBucketIntelligentTieringConfigurationOutput) },
 			Invoke: func(ctx context.Context, api any, in any) (any, error) {
 				out, err := api.(API).DeleteBucketIntelligentTieringConfiguration(ctx, in.(*DeleteBucketIntelligentTieringConfigurationInput))
 				if err != nil {
@@ -786,11 +792,12 @@ var Definition = &awsapi.Service{
 			},
 		},
 		"DeleteBucketInventoryConfiguration": {
-			Name:       "DeleteBucketInventoryConfiguration",
-			HTTPMethod: "DELETE",
-			RequestURI: "/{Bucket}?inventory",
-			NewInput:   func() any { return new(DeleteBucketInventoryConfigurationInput) },
-			NewOutput:  func() any { return new(DeleteBucketInventoryConfigurationOutput) },
+			Name:         "DeleteBucketInventoryConfiguration",
+			HTTPMethod:   "DELETE",
+			RequestURI:   "/{Bucket}?inventory",
+			ResponseCode: 204,
+			NewInput:     func() any { return new(DeleteBucketInventoryConfigurationInput) },
+			NewOutput:    func() any { return new(DeleteBucketInventoryConfigurationOutput) },
 			Invoke: func(ctx context.Context, api any, in any) (any, error) {
 				out, err := api.(API).DeleteBucketInventoryConfiguration(ctx, in.(*DeleteBucketInventoryConfigurationInput))
 				if err != nil {
@@ -800,11 +807,12 @@ var Definition = &awsapi.Service{
 			},
 		},
 		"DeleteBucketLifecycle": {
-			Name:       "DeleteBucketLifecycle",
-			HTTPMethod: "DELETE",
-			RequestURI: "/{Bucket}?lifecycle",
-			NewInput:   func() any { return new(DeleteBucketLifecycleInput) },
-			NewOutput:  func() any { return new(DeleteBucketLifecycleOutput) },
+			Name:         "DeleteBucketLifecycle",
+			HTTPMethod:   "DELETE",
+			RequestURI:   "/{Bucket}?lifecycle",
+			ResponseCode: 204,
+			NewInput:     func() any { return new(DeleteBucketLifecycleInput) },
+			NewOutput:    func() any { return new(DeleteBucketLifecycleOutput) },
 			Invoke: func(ctx context.Context, api any, in any) (any, error) {
 				out, err := api.(API).DeleteBucketLifecycle(ctx, in.(*DeleteBucketLifecycleInput))
 				if err != nil {
@@ -814,11 +822,12 @@ var Definition = &awsapi.Service{
 			},
 		},
 		"DeleteBucketMetricsConfiguration": {
-			Name:       "DeleteBucketMetricsConfiguration",
-			HTTPMethod: "DELETE",
-			RequestURI: "/{Bucket}?metrics",
-			NewInput:   func() any { return new(DeleteBucketMetricsConfigurationInput) },
-			NewOutput:  func() any { return new(DeleteBucketMetricsConfigurationOutput) },
+			Name:         "DeleteBucketMetricsConfiguration",
+			HTTPMethod:   "DELETE",
+			RequestURI:   "/{Bucket}?metrics",
+			ResponseCode: 204,
+			NewInput:     func() any { return new(DeleteBucketMetricsConfigurationInput) },
+			NewOutput:    func() any { return new(DeleteBucketMetricsConfigurationOutput) },
 			Invoke: func(ctx context.Context, api any, in any) (any, error) {
 				out, err := api.(API).DeleteBucketMetricsConfiguration(ctx, in.(*DeleteBucketMetricsConfigurationInput))
 				if err != nil {
@@ -828,11 +837,12 @@ var Definition = &awsapi.Service{
 			},
 		},
 		"DeleteBucketOwnershipControls": {
-			Name:       "DeleteBucketOwnershipControls",
-			HTTPMethod: "DELETE",
-			RequestURI: "/{Bucket}?ownershipControls",
-			NewInput:   func() any { return new(DeleteBucketOwnershipControlsInput) },
-			NewOutput:  func() any { return new(DeleteBucketOwnershipControlsOutput) },
+			Name:         "DeleteBucketOwnershipControls",
+			HTTPMethod:   "DELETE",
+			RequestURI:   "/{Bucket}?ownershipControls",
+			ResponseCode: 204,
+			NewInput:     func() any { return new(DeleteBucketOwnershipControlsInput) },
+			NewOutput:    func() any { return new(DeleteBucketOwnershipControlsOutput) },
 			Invoke: func(ctx context.Context, api any, in any) (any, error) {
 				out, err := api.(API).DeleteBucketOwnershipControls(ctx, in.(*DeleteBucketOwnershipControlsInput))
 				if err != nil {
@@ -842,11 +852,12 @@ var Definition = &awsapi.Service{
 			},
 		},
 		"DeleteBucketPolicy": {
-			Name:       "DeleteBucketPolicy",
-			HTTPMethod: "DELETE",
-			RequestURI: "/{Bucket}?policy",
-			NewInput:   func() any { return new(DeleteBucketPolicyInput) },
-			NewOutput:  func() any { return new(DeleteBucketPolicyOutput) },
+			Name:         "DeleteBucketPolicy",
+			HTTPMethod:   "DELETE",
+			RequestURI:   "/{Bucket}?policy",
+			ResponseCode: 204,
+			NewInput:     func() any { return new(DeleteBucketPolicyInput) },
+			NewOutput:    func() any { return new(DeleteBucketPolicyOutput) },
 			Invoke: func(ctx context.Context, api any, in any) (any, error) {
 				out, err := api.(API).DeleteBucketPolicy(ctx, in.(*DeleteBucketPolicyInput))
 				if err != nil {
@@ -856,11 +867,12 @@ var Definition = &awsapi.Service{
 			},
 		},
 		"DeleteBucketReplication": {
-			Name:       "DeleteBucketReplication",
-			HTTPMethod: "DELETE",
-			RequestURI: "/{Bucket}?replication",
-			NewInput:   func() any { return new(DeleteBucketReplicationInput) },
-			NewOutput:  func() any { return new(DeleteBucketReplicationOutput) },
+			Name:         "DeleteBucketReplication",
+			HTTPMethod:   "DELETE",
+			RequestURI:   "/{Bucket}?replication",
+			ResponseCode: 204,
+			NewInput:     func() any { return new(DeleteBucketReplicationInput) },
+			NewOutput:    func() any { return new(DeleteBucketReplicationOutput) },
 			Invoke: func(ctx context.Context, api any, in any) (any, error) {
 				out, err := api.(API).DeleteBucketReplication(ctx, in.(*DeleteBucketReplicationInput))
 				if err != nil {
@@ -870,11 +882,12 @@ var Definition = &awsapi.Service{
 			},
 		},
 		"DeleteBucketTagging": {
-			Name:       "DeleteBucketTagging",
-			HTTPMethod: "DELETE",
-			RequestURI: "/{Bucket}?tagging",
-			NewInput:   func() any { return new(DeleteBucketTaggingInput) },
-			NewOutput:  func() any { return new(DeleteBucketTaggingOutput) },
+			Name:         "DeleteBucketTagging",
+			HTTPMethod:   "DELETE",
+			RequestURI:   "/{Bucket}?tagging",
+			ResponseCode: 204,
+			NewInput:     func() any { return new(DeleteBucketTaggingInput) },
+			NewOutput:    func() any { return new(DeleteBucketTaggingOutput) },
 			Invoke: func(ctx context.Context, api any, in any) (any, error) {
 				out, err := api.(API).DeleteBucketTagging(ctx, in.(*DeleteBucketTaggingInput))
 				if err != nil {
@@ -884,11 +897,12 @@ var Definition = &awsapi.Service{
 			},
 		},
 		"DeleteBucketWebsite": {
-			Name:       "DeleteBucketWebsite",
-			HTTPMethod: "DELETE",
-			RequestURI: "/{Bucket}?website",
-			NewInput:   func() any { return new(DeleteBucketWebsiteInput) },
-			NewOutput:  func() any { return new(DeleteBucketWebsiteOutput) },
+			Name:         "DeleteBucketWebsite",
+			HTTPMethod:   "DELETE",
+			RequestURI:   "/{Bucket}?website",
+			ResponseCode: 204,
+			NewInput:     func() any { return new(DeleteBucketWebsiteInput) },
+			NewOutput:    func() any { return new(DeleteBucketWebsiteOutput) },
 			Invoke: func(ctx context.Context, api any, in any) (any, error) {
 				out, err := api.(API).DeleteBucketWebsite(ctx, in.(*DeleteBucketWebsiteInput))
 				if err != nil {
@@ -898,11 +912,12 @@ var Definition = &awsapi.Service{
 			},
 		},
 		"DeleteObject": {
-			Name:       "DeleteObject",
-			HTTPMethod: "DELETE",
-			RequestURI: "/{Bucket}/{Key+}",
-			NewInput:   func() any { return new(DeleteObjectInput) },
-			NewOutput:  func() any { return new(DeleteObjectOutput) },
+			Name:         "DeleteObject",
+			HTTPMethod:   "DELETE",
+			RequestURI:   "/{Bucket}/{Key+}",
+			ResponseCode: 204,
+			NewInput:     func() any { return new(DeleteObjectInput) },
+			NewOutput:    func() any { return new(DeleteObjectOutput) },
 			Invoke: func(ctx context.Context, api any, in any) (any, error) {
 				out, err := api.(API).DeleteObject(ctx, in.(*DeleteObjectInput))
 				if err != nil {
@@ -912,11 +927,12 @@ var Definition = &awsapi.Service{
 			},
 		},
 		"DeleteObjectTagging": {
-			Name:       "DeleteObjectTagging",
-			HTTPMethod: "DELETE",
-			RequestURI: "/{Bucket}/{Key+}?tagging",
-			NewInput:   func() any { return new(DeleteObjectTaggingInput) },
-			NewOutput:  func() any { return new(DeleteObjectTaggingOutput) },
+			Name:         "DeleteObjectTagging",
+			HTTPMethod:   "DELETE",
+			RequestURI:   "/{Bucket}/{Key+}?tagging",
+			ResponseCode: 204,
+			NewInput:     func() any { return new(DeleteObjectTaggingInput) },
+			NewOutput:    func() any { return new(DeleteObjectTaggingOutput) },
 			Invoke: func(ctx context.Context, api any, in any) (any, error) {
 				out, err := api.(API).DeleteObjectTagging(ctx, in.(*DeleteObjectTaggingInput))
 				if err != nil {
@@ -940,11 +956,12 @@ var Definition = &awsapi.Service{
 			},
 		},
 		"DeletePublicAccessBlock": {
-			Name:       "DeletePublicAccessBlock",
-			HTTPMethod: "DELETE",
-			RequestURI: "/{Bucket}?publicAccessBlock",
-			NewInput:   func() any { return new(DeletePublicAccessBlockInput) },
-			NewOutput:  func() any { return new(DeletePublicAccessBlockOutput) },
+			Name:         "DeletePublicAccessBlock",
+			HTTPMethod:   "DELETE",
+			RequestURI:   "/{Bucket}?publicAccessBlock",
+			ResponseCode: 204,
+			NewInput:     func() any { return new(DeletePublicAccessBlockInput) },
+			NewOutput:    func() any { return new(DeletePublicAccessBlockOutput) },
 			Invoke: func(ctx context.Context, api any, in any) (any, error) {
 				out, err := api.(API).DeletePublicAccessBlock(ctx, in.(*DeletePublicAccessBlockInput))
 				if err != nil {

@@ -28,8 +28,9 @@ type apiModel struct {
 	Operations map[string]struct {
 		Name string `json:"name"`
 		HTTP struct {
-			Method     string `json:"method"`
-			RequestURI string `json:"requestUri"`
+			Method       string `json:"method"`
+			RequestURI   string `json:"requestUri"`
+			ResponseCode int    `json:"responseCode"`
 		} `json:"http"`
 		Input  *Ref `json:"input"`
 		Output *Ref `json:"output"`
@@ -86,6 +87,7 @@ func LoadModel(t testing.TB, name string) *awsapi.Service {
 			Name:          o.Name,
 			HTTPMethod:    o.HTTP.Method,
 			RequestURI:    o.HTTP.RequestURI,
+			ResponseCode:  o.HTTP.ResponseCode,
 			ResultWrapper: wrapper,
 			NewInput:      func() any { return reflect.New(in).Interface() },
 			NewOutput:     func() any { return reflect.New(out).Interface() },

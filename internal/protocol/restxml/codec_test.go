@@ -193,6 +193,50 @@ func TestCodec_EncodeOutput_StructurePayload(t *testing.T) {
 	}
 }
 
+type deleteOut struct {
+	_         struct{} `type:"structure"`
+	VersionID *string  `location:"header" locationName:"x-amz-version-id" type:"string"`
+}
+
+// TestCodec_EncodeOutput_ResponseCode checks that a success without a
+// body carries the operation's modelled status (S3's deletes: 204), that
+// a statusCode member still wins, and that a body never goes with a 204.
+func TestCodec_EncodeOutput_ResponseCode(t *testing.T) {
+	del := &awsapi.Operation{Name: "Delete", HTTPMethod: "DELETE", RequestURI: "/{Bucket}/{Key+}", ResponseCode: 204,
+		NewInput: func() any { return new(putConfigInput) }, NewOutput: func() any { return new(deleteOut) }}
+	delConfig := &awsapi.Operation{Name: "DeleteConfig", HTTPMethod: "DELETE", RequestURI: "/{Bucket}?config", ResponseCode: 204,
+		NewInput: func() any { return new(putConfigInput) }, NewOutput: func() any { return new(putConfigOutput) }}
+	c := testCodec()
+	tests := []struct {
+		name       string
+		op         *awsapi.Operation
+		out        any
+		wantStatus int
+		wantBody   bool
+		wantHeader string
+	}{
+		{"headers only", del, &deleteOut{VersionID: ptr("v1")}, 204, false, "v1"},
+		{"empty output", del, &deleteOut{}, 204, false, ""},
+		{"nil output", del, nil, 204, false, ""},
+		{"no modelled code", putConfigOp, &putConfigOutput{}, 200, false, ""},
+		{"statusCode member wins", delConfig, &putConfigOutput{Status: ptr(int32(202))}, 202, false, ""},
+		{"a body makes it 200", delConfig, &putConfigOutput{Config: &config{Mode: ptr("m")}}, 200, true, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			if err := c.EncodeOutput(rec, tc.op, tc.out, "id"); err != nil {
+				t.Fatal(err)
+			}
+			if rec.Code != tc.wantStatus || (rec.Body.Len() > 0) != tc.wantBody ||
+				rec.Header().Get("x-amz-version-id") != tc.wantHeader || rec.Header().Get("X-Amz-Request-Id") != "id" {
+				t.Errorf("status %d, headers %v, body %q; want %d, body %v, version %q",
+					rec.Code, rec.Header(), rec.Body.String(), tc.wantStatus, tc.wantBody, tc.wantHeader)
+			}
+		})
+	}
+}
+
 // TestCodec_EncodeError_Head checks over a real connection that a HEAD
 // error carries the status and headers only, as S3 answers.
 func TestCodec_EncodeError_Head(t *testing.T) {

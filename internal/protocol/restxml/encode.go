@@ -23,14 +23,16 @@ import (
 const xmlDecl = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
 
 // EncodeOutput writes out (a pointer to op's output structure, or nil):
-// the statusCode member as the status (default 200), header and
-// header-prefix members as headers, and the body: a streaming payload is
-// copied from its io.Reader (closed afterwards when it is an io.Closer)
-// with a Content-Length when the output or the reader tells it; a blob or
-// string payload is written as is; a structure payload, or the body
-// members, as an XML document whose root element and xmlns come from the
-// `_` tags (the payload member's locationName for a payload), falling back
-// to "<Operation>Result" and the service namespace.
+// the statusCode member as the status (default: op.ResponseCode, the
+// model's success code such as DeleteObject's 204, else 200; a 204 with a
+// body becomes 200), header and header-prefix members as headers, and the
+// body: a streaming payload is copied from its io.Reader (closed
+// afterwards when it is an io.Closer) with a Content-Length when the
+// output or the reader tells it; a blob or string payload is written as
+// is; a structure payload, or the body members, as an XML document whose
+// root element and xmlns come from the `_` tags (the payload member's
+// locationName for a payload), falling back to "<Operation>Result" and the
+// service namespace.
 //
 // An error returned before anything was written leaves the response to
 // the caller; an error while copying a stream is returned after the
@@ -41,7 +43,7 @@ func (c *Codec) EncodeOutput(w http.ResponseWriter, op *awsapi.Operation, out an
 		h.Set("X-Amz-Request-Id", requestID)
 	}
 	if out == nil {
-		w.WriteHeader(http.StatusOK)
+		w.WriteHeader(successStatus(op))
 		return nil
 	}
 	v, t, err := shape.Struct(out)
@@ -57,7 +59,7 @@ func (c *Codec) EncodeOutput(w http.ResponseWriter, op *awsapi.Operation, out an
 	if closer, ok := stream.(io.Closer); ok {
 		defer closer.Close()
 	}
-	status := http.StatusOK
+	status := successStatus(op)
 	for _, m := range t.Members {
 		fv, ok := shape.Present(v.Field(m.Index))
 		if !ok {
@@ -93,6 +95,9 @@ func (c *Codec) EncodeOutput(w http.ResponseWriter, op *awsapi.Operation, out an
 		w.WriteHeader(status)
 		return nil
 	}
+	if status == http.StatusNoContent {
+		status = http.StatusOK // a body cannot go with a 204
+	}
 	if h.Get("Content-Type") == "" {
 		h.Set("Content-Type", "application/xml")
 	}
@@ -100,6 +105,15 @@ func (c *Codec) EncodeOutput(w http.ResponseWriter, op *awsapi.Operation, out an
 	w.WriteHeader(status)
 	_, _ = w.Write(body) // a failed write means the client went away
 	return nil
+}
+
+// successStatus is the status of op's successful responses: the model's
+// http.responseCode when it gives one, else 200.
+func successStatus(op *awsapi.Operation) int {
+	if op != nil && op.ResponseCode > 0 {
+		return op.ResponseCode
+	}
+	return http.StatusOK
 }
 
 // body appends the non-streaming response body of v to b, or returns nil

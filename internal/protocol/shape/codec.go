@@ -4,6 +4,7 @@
 package shape
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -41,7 +42,14 @@ func ReadBody(r *http.Request) ([]byte, *awserr.Error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	var b []byte
+	var err error
+	if bb, ok := r.Body.(*BufferedBody); ok && bb.Len() == len(bb.b) {
+		b = bb.b // the gateway read it already: take it as is
+		bb.Reset(nil)
+	} else {
+		b, err = io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	}
 	if err != nil {
 		return nil, awserr.New("IncompleteBody", http.StatusBadRequest,
 			"The request body could not be read").WithCause(err)
@@ -52,6 +60,24 @@ func ReadBody(r *http.Request) ([]byte, *awserr.Error) {
 	}
 	return b, nil
 }
+
+// BufferedBody is a request body already read into memory (the gateway
+// reads bodies to verify their signatures). ReadBody takes its bytes
+// without copying them, unless some of it was read meanwhile.
+type BufferedBody struct {
+	bytes.Reader
+	b []byte
+}
+
+// NewBufferedBody returns b as a request body; b must not change after.
+func NewBufferedBody(b []byte) *BufferedBody {
+	bb := &BufferedBody{b: b}
+	bb.Reader.Reset(b)
+	return bb
+}
+
+// Close implements io.Closer.
+func (*BufferedBody) Close() error { return nil }
 
 // Status returns the HTTP status to answer e with: its own, or 400 for a
 // sender fault and 500 otherwise when it has none.

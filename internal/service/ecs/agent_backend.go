@@ -18,42 +18,57 @@ import (
 // so a task placed or stopped on any replica reaches the agent's session
 // on this one.
 
-// ConnectAgent implements agentapi.Backend.
-func (s *Service) ConnectAgent(ctx context.Context, cluster, instanceARN string) (string, error) {
+// ConnectAgent implements agentapi.Backend. Every connection takes a new
+// generation (the instance record's ConnGen, advanced by compare-and-swap,
+// so no two connections of an instance share one, whichever replica made
+// them); the instance's version changes only when agentConnected does.
+func (s *Service) ConnectAgent(ctx context.Context, cluster, instanceARN string) (agentapi.Connection, error) {
 	name, ok := s.clusterName(&cluster)
 	if !ok {
-		return "", fmt.Errorf("%w: cluster %q", agentapi.ErrInactiveInstance, cluster)
+		return agentapi.Connection{}, fmt.Errorf("%w: cluster %q", agentapi.ErrInactiveInstance, cluster)
 	}
 	cur, id, ok := s.instanceRef(name, instanceARN)
 	if !ok || (cur.Value.Status != statusActive && cur.Value.Status != statusDraining) {
-		return "", fmt.Errorf("%w: %s", agentapi.ErrInactiveInstance, instanceARN)
+		return agentapi.Connection{}, fmt.Errorf("%w: %s", agentapi.ErrInactiveInstance, instanceARN)
 	}
-	if err := s.setConnected(ctx, storeID(name, id), true); err != nil {
-		return "", err
+	sid := storeID(name, id)
+	r, err := s.t.instances.Update(ctx, sid, func(r *instanceRec) error {
+		if r.Status == statusInactive {
+			return agentapi.ErrInactiveInstance
+		}
+		if !r.Connected {
+			r.Connected = true
+			r.Version++
+		}
+		r.ConnGen++
+		return nil
+	})
+	switch {
+	case errors.Is(err, agentapi.ErrInactiveInstance) || isNotFound(err):
+		return agentapi.Connection{}, fmt.Errorf("%w: %s", agentapi.ErrInactiveInstance, instanceARN)
+	case err != nil && r.Revision == 0: // not committed (a revision with an error: committed, the cache lags)
+		return agentapi.Connection{}, storeErr(err)
 	}
-	return s.clusterARN(name), nil
+	s.view.refresh(sid)
+	return agentapi.Connection{ClusterARN: s.clusterARN(name), Generation: r.Value.ConnGen}, nil
 }
 
 // DisconnectAgent implements agentapi.Backend.
-func (s *Service) DisconnectAgent(ctx context.Context, instanceARN string) error {
+func (s *Service) DisconnectAgent(ctx context.Context, instanceARN string, generation int64) error {
 	c, id, ok := s.childRef(instanceARN, "container-instance")
 	if !ok || c == "" {
 		return nil // a short ARN names no cluster; ConnectAgent refused it
 	}
-	return s.setConnected(ctx, storeID(c, id), false)
-}
-
-// setConnected writes agentConnected only when it changes.
-func (s *Service) setConnected(ctx context.Context, sid string, connected bool) error {
+	sid := storeID(c, id)
 	cur, err := s.t.instances.Get(ctx, sid)
-	if err != nil || cur.Value.Connected == connected {
+	if err != nil || !cur.Value.Connected || cur.Value.ConnGen != generation {
 		return nil
 	}
 	_, err = s.t.instances.Update(ctx, sid, func(r *instanceRec) error {
-		if r.Connected == connected || (connected && r.Status == statusInactive) {
-			return errNoChange
+		if !r.Connected || r.ConnGen != generation {
+			return errNoChange // a newer connection took over meanwhile
 		}
-		r.Connected = connected
+		r.Connected = false
 		r.Version++
 		return nil
 	})
@@ -66,10 +81,18 @@ func (s *Service) setConnected(ctx context.Context, sid string, connected bool) 
 
 var errNoChange = errors.New("ecs: no change")
 
-// InstanceTasks implements agentapi.Backend.
+// InstanceTasks implements agentapi.Backend. For an instance that is
+// deregistered (or unknown) it returns an error wrapping
+// agentapi.ErrInactiveInstance.
 func (s *Service) InstanceTasks(ctx context.Context, instanceARN string) ([]agentapi.Task, error) {
 	c, id, ok := s.childRef(instanceARN, "container-instance")
 	if !ok || c == "" {
+		return nil, fmt.Errorf("%w: %s", agentapi.ErrInactiveInstance, instanceARN)
+	}
+	// A deregistered instance has no work: the error ends its session, and
+	// the agent's reconnection is refused with InactiveInstanceException.
+	if inst, err := s.t.instances.Get(ctx, storeID(c, id)); err != nil || inst.Value.Status == statusInactive {
+		s.agentTasks.forget(storeID(c, id))
 		return nil, fmt.Errorf("%w: %s", agentapi.ErrInactiveInstance, instanceARN)
 	}
 	recs, _, err := s.t.tasks.ListByIndex(ctx, ixTaskLive, storeID(c, id), store.Page{})
@@ -77,36 +100,18 @@ func (s *Service) InstanceTasks(ctx context.Context, instanceARN string) ([]agen
 		return nil, storeErr(err)
 	}
 	out := make([]agentapi.Task, 0, len(recs))
+	memo := s.agentTasks.of(storeID(c, id))
+	defer memo.sweep(len(recs))
+	rn := agentRenderer{s: s, cluster: c}
 	for _, r := range recs {
-		t := r.Value
-		if t.Last == taskStopped {
-			continue
+		rt, ok := memo.get(r.ID, r.Revision)
+		if !ok {
+			rt = rn.render(r.Value, r.Revision)
+			memo.put(r.ID, rt)
 		}
-		def := s.defOf(t)
-		if def == nil {
-			continue
+		if rt.ok {
+			out = append(out, rt.task)
 		}
-		at := agentapi.Task{
-			TaskARN:          s.taskARN(t.Cluster, t.ID),
-			ClusterARN:       s.clusterARN(t.Cluster),
-			Version:          r.Revision,
-			DesiredStatus:    t.Desired,
-			LastStatus:       t.Last,
-			Definition:       def.Def,
-			Overrides:        t.Overrides,
-			TaskRoleARN:      t.TaskRole,
-			ExecutionRoleARN: t.ExecRole,
-			CreatedAt:        t.Created,
-			StartedBy:        t.StartedBy,
-			Group:            t.Group,
-		}
-		if len(t.Ports) > 0 {
-			at.HostPorts = make(map[string]int32, len(t.Ports))
-			for _, p := range t.Ports {
-				at.HostPorts[agentapi.HostPortKey(p.Container, int32(p.CPort), p.Proto)] = int32(p.HPort)
-			}
-		}
-		out = append(out, at)
 	}
 	return out, nil
 }
@@ -128,9 +133,15 @@ func (s *Service) WatchInstance(ctx context.Context, instanceARN string) <-chan 
 type watchers struct {
 	mu sync.Mutex
 	m  map[string][]chan struct{}
+	// through is, per instance, the store revision up to which its
+	// watchers were woken after the replica cache held it (notifyThrough):
+	// the watch need not wake them again for a change at or below it.
+	through map[string]int64
 }
 
-func newWatchers() *watchers { return &watchers{m: map[string][]chan struct{}{}} }
+func newWatchers() *watchers {
+	return &watchers{m: map[string][]chan struct{}{}, through: map[string]int64{}}
+}
 
 func (w *watchers) add(id string, ch chan struct{}) {
 	w.mu.Lock()
@@ -150,6 +161,7 @@ func (w *watchers) remove(id string, ch chan struct{}) {
 	}
 	if len(chs) == 0 {
 		delete(w.m, id)
+		delete(w.through, id)
 	} else {
 		w.m[id] = chs
 	}
@@ -160,6 +172,29 @@ func (w *watchers) notify(id string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, ch := range w.m[id] {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// notifyThrough wakes the watchers of an instance for a change at
+// revision rev, once the replica cache holds revision held ≥ rev, unless
+// they were already woken with the cache at rev or later: every session
+// reading after a wake-up sees every change up to the revision the cache
+// then held. A placement commit wakes its instance's session at once and
+// the watch's echo of the commit (or the other way round) costs no second
+// sync of the instance's tasks.
+func (w *watchers) notifyThrough(id string, rev, held int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	chs := w.m[id]
+	if len(chs) == 0 || rev <= w.through[id] {
+		return
+	}
+	w.through[id] = max(w.through[id], held)
+	for _, ch := range chs {
 		select {
 		case ch <- struct{}{}:
 		default:

@@ -6,6 +6,7 @@ package ecs
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,15 +23,26 @@ func TestService_AgentBackend(t *testing.T) {
 	e.run()
 	e.cluster("c1")
 	inst := e.instance("c1", 2048, 2048)
-	if err := e.s.DisconnectAgent(e.ctx, inst); err != nil {
+	conn, err := e.s.ConnectAgent(e.ctx, "arn:aws:ecs:us-east-1:123456789012:cluster/c1", inst)
+	if err != nil || conn.ClusterARN != "arn:aws:ecs:us-east-1:123456789012:cluster/c1" || conn.Generation < 2 {
+		t.Fatalf("ConnectAgent = %+v, %v", conn, err)
+	}
+	// The disconnect of the replaced session changes nothing.
+	if err := e.s.DisconnectAgent(e.ctx, inst, conn.Generation-1); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.describeInstance("c1", inst); !*d.AgentConnected {
+		t.Fatal("a stale DisconnectAgent cleared agentConnected")
+	}
+	if err := e.s.DisconnectAgent(e.ctx, inst, conn.Generation); err != nil {
 		t.Fatal(err)
 	}
 	if d := e.describeInstance("c1", inst); *d.AgentConnected {
 		t.Fatal("agentConnected after DisconnectAgent")
 	}
-	clusterARN, err := e.s.ConnectAgent(e.ctx, "arn:aws:ecs:us-east-1:123456789012:cluster/c1", inst)
-	if err != nil || clusterARN != "arn:aws:ecs:us-east-1:123456789012:cluster/c1" {
-		t.Fatalf("ConnectAgent = %q, %v", clusterARN, err)
+	again, err := e.s.ConnectAgent(e.ctx, "c1", inst)
+	if err != nil || again.Generation <= conn.Generation {
+		t.Fatalf("ConnectAgent after a disconnect = %+v, %v; want a generation above %d", again, err, conn.Generation)
 	}
 	if _, err := e.s.ConnectAgent(e.ctx, "c1", "arn:aws:ecs:us-east-1:123456789012:container-instance/c1/"+newID()); !errors.Is(err, agentapi.ErrInactiveInstance) {
 		t.Errorf("ConnectAgent of an unknown instance: %v", err)
@@ -160,5 +172,99 @@ func TestService_Replicas(t *testing.T) {
 		if cpu, _ := remaining(a.describeInstance("c1", inst)); cpu < 0 {
 			t.Errorf("%s overcommitted: %d CPU", inst, cpu)
 		}
+	}
+}
+
+// TestService_AgentConnected_Replicas: an agent reconnects to another
+// replica while its old session is still being torn down. Whatever the
+// order of the new replica's connect and the old one's disconnect, the
+// instance ends up connected, and only the current session's disconnect
+// clears it.
+func TestService_AgentConnected_Replicas(t *testing.T) {
+	first := storetest.New(t, func(c *store.Config) { c.ClientURL = "http://127.0.0.1:0" })
+	second, err := store.Open(context.Background(), store.Config{Endpoints: first.ClientURLs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { second.Close() })
+	a, b := newEnvOn(t, first), newEnvOn(t, second)
+	a.run()
+	b.run()
+	a.cluster("c1")
+	inst := a.instance("c1", 1024, 1024) // connected on a
+	connected := func(t *testing.T, env *testEnv) bool {
+		t.Helper()
+		if _, err := env.st.Sync(env.ctx); err != nil {
+			t.Fatal(err)
+		}
+		r, err := env.s.t.instances.Get(env.ctx, storeID("c1", inst[strings.LastIndex(inst, "/")+1:]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Value.Connected
+	}
+	tests := []struct {
+		name string
+		// oldFirst: the old replica's disconnect lands before the new
+		// replica's connect.
+		oldFirst bool
+	}{
+		{"new connect, then old disconnect", false},
+		{"old disconnect, then new connect", true},
+	}
+	old := a
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			oldConn, err := old.s.ConnectAgent(old.ctx, "c1", inst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cur := b
+			if old == b {
+				cur = a
+			}
+			if _, err := cur.st.Sync(cur.ctx); err != nil {
+				t.Fatal(err)
+			}
+			var newConn agentapi.Connection
+			connect := func() {
+				if newConn, err = cur.s.ConnectAgent(cur.ctx, "c1", inst); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !tc.oldFirst {
+				connect()
+			}
+			if err := old.s.DisconnectAgent(old.ctx, inst, oldConn.Generation); err != nil {
+				t.Fatal(err)
+			}
+			if tc.oldFirst {
+				connect()
+			}
+			if newConn.Generation == oldConn.Generation {
+				t.Fatalf("both connections have generation %d", newConn.Generation)
+			}
+			for _, env := range []*testEnv{a, b} {
+				if !connected(t, env) {
+					t.Errorf("agentConnected false after the agent reconnected")
+				}
+			}
+			// A late disconnect of the old session again changes nothing.
+			if err := old.s.DisconnectAgent(old.ctx, inst, oldConn.Generation); err != nil {
+				t.Fatal(err)
+			}
+			if !connected(t, cur) {
+				t.Errorf("a repeated stale disconnect cleared agentConnected")
+			}
+			if err := cur.s.DisconnectAgent(cur.ctx, inst, newConn.Generation); err != nil {
+				t.Fatal(err)
+			}
+			for _, env := range []*testEnv{a, b} {
+				if connected(t, env) {
+					t.Errorf("agentConnected true after the current session disconnected")
+				}
+			}
+			old = cur
+		})
 	}
 }

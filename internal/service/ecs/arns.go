@@ -29,13 +29,19 @@ func (s *Service) ecsARN(resource string) string {
 	return arn.New("ecs", s.cfg.Region, s.cfg.AccountID, resource)
 }
 
+// ecsARN2 is ecsARN(kind + "/" + a + "/" + b) built in one allocation:
+// task and instance ARNs are rendered for every task of every answer.
+func (s *Service) ecsARN2(kind, a, b string) string {
+	return "arn:" + arn.Partition + ":ecs:" + s.cfg.Region + ":" + s.cfg.AccountID + ":" + kind + "/" + a + "/" + b
+}
+
 func (s *Service) clusterARN(name string) string { return s.ecsARN("cluster/" + name) }
 
 func (s *Service) instanceARN(cluster, id string) string {
-	return s.ecsARN("container-instance/" + cluster + "/" + id)
+	return s.ecsARN2("container-instance", cluster, id)
 }
 
-func (s *Service) taskARN(cluster, id string) string { return s.ecsARN("task/" + cluster + "/" + id) }
+func (s *Service) taskARN(cluster, id string) string { return s.ecsARN2("task", cluster, id) }
 
 func (s *Service) containerARN(cluster, taskID, id string) string {
 	return s.ecsARN("container/" + cluster + "/" + taskID + "/" + id)

@@ -6,7 +6,7 @@ package ecs
 import (
 	"context"
 	"encoding/json"
-	"reflect"
+	"errors"
 	"slices"
 	"strconv"
 
@@ -41,21 +41,6 @@ type identityDoc struct {
 	ImageID          string `json:"imageId"`
 	AvailabilityZone string `json:"availabilityZone"`
 	Architecture     string `json:"architecture"`
-}
-
-// optionalString reads a string field that the generated input may not
-// have yet (the agent-only clientToken of RegisterContainerInstance, which
-// a model patch adds); "" when absent.
-func optionalString(in any, field string) string {
-	v := reflect.ValueOf(in)
-	if v.Kind() != reflect.Pointer || v.IsNil() {
-		return ""
-	}
-	f := v.Elem().FieldByName(field)
-	if !f.IsValid() || f.Kind() != reflect.Pointer || f.IsNil() || f.Elem().Kind() != reflect.String {
-		return ""
-	}
-	return f.Elem().String()
 }
 
 // applyResources sets an instance's registered resources from
@@ -127,7 +112,11 @@ func (s *Service) RegisterContainerInstance(ctx context.Context, in *ecsapi.Regi
 			return nil, err
 		}
 	}
-	token := optionalString(in, "ClientToken")
+	ec2ID, err := s.verifyIdentity(in)
+	if err != nil {
+		return nil, err
+	}
+	token := deref(in.ClientToken)
 	for range maxCASRetries {
 		cl, name, err := s.activeCluster(in.Cluster)
 		if err != nil {
@@ -138,7 +127,7 @@ func (s *Service) RegisterContainerInstance(ctx context.Context, in *ecsapi.Regi
 				return &ecsapi.RegisterContainerInstanceOutput{ContainerInstance: s.apiInstance(r, true, false)}, nil
 			}
 		}
-		rec, rev, err := s.registration(ctx, name, in)
+		rec, rev, err := s.registration(ctx, name, in, ec2ID)
 		if err != nil {
 			return nil, err
 		}
@@ -183,10 +172,53 @@ func (s *Service) registrationByToken(ctx context.Context, cluster, token string
 	return r.Value, true
 }
 
+// Messages of identity document refusals. The first is the one ECS
+// answers the Amazon ECS agent with for a document it cannot verify.
+const (
+	msgInvalidIdentity  = "The identity document and identity document signature were not valid."
+	msgIdentityRequired = "An instance identity document and its signature are required to register a container instance."
+)
+
+// verifyIdentity checks the registration's instance identity document and
+// returns the EC2 instance id it proves ("" when the registration carries
+// no document and none is required, or no verifier is configured).
+//
+// As on ECS, a document that is present must verify: a bad signature, a
+// document of another account or region, or one of an instance that does
+// not exist is refused with a ClientException, and so is a signature
+// without a document. A registration without a document (the Amazon ECS
+// agent's ECS_NO_IID, berth sim-agents) is accepted unless
+// Config.RequireIdentityDocument is set.
+func (s *Service) verifyIdentity(in *ecsapi.RegisterContainerInstanceInput) (string, error) {
+	doc, sig := deref(in.InstanceIdentityDocument), deref(in.InstanceIdentityDocumentSignature)
+	if doc == "" {
+		if sig != "" {
+			return "", clientErr(msgInvalidIdentity)
+		}
+		if s.cfg.RequireIdentityDocument {
+			return "", clientErr(msgIdentityRequired)
+		}
+		return "", nil
+	}
+	if s.identity == nil {
+		return "", nil
+	}
+	id, err := s.identity.VerifyIdentityDocument(doc, sig)
+	if errors.Is(err, ErrInvalidIdentity) {
+		s.log.Info("container instance registration refused: invalid identity document", "reason", err.Error())
+		return "", ecsapi.ErrClient(msgInvalidIdentity).WithCause(err)
+	}
+	if err != nil {
+		return "", storeErr(err)
+	}
+	return id, nil
+}
+
 // registration builds the instance record a registration writes: a copy
 // of the registered instance it re-registers (rev its revision), or a new
-// one (rev 0).
-func (s *Service) registration(ctx context.Context, cluster string, in *ecsapi.RegisterContainerInstanceInput) (*instanceRec, int64, error) {
+// one (rev 0). ec2ID is the instance id a verified identity document
+// proved, or "".
+func (s *Service) registration(ctx context.Context, cluster string, in *ecsapi.RegisterContainerInstanceInput, ec2ID string) (*instanceRec, int64, error) {
 	var rec *instanceRec
 	var rev int64
 	if ref := deref(in.ContainerInstanceArn); ref != "" {
@@ -216,9 +248,12 @@ func (s *Service) registration(ctx context.Context, cluster string, in *ecsapi.R
 		rec.IID, rec.IIDSignature = iid, deref(in.InstanceIdentityDocumentSignature)
 		_ = json.Unmarshal([]byte(iid), &doc) // a document berth cannot read still registers
 	}
-	if doc.InstanceID != "" {
+	switch {
+	case ec2ID != "":
+		rec.EC2ID = ec2ID
+	case doc.InstanceID != "":
 		rec.EC2ID = doc.InstanceID
-	} else if rec.EC2ID == "" {
+	case rec.EC2ID == "":
 		rec.EC2ID = "i-" + newID()[:17]
 	}
 	az := doc.AvailabilityZone

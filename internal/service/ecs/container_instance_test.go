@@ -4,11 +4,13 @@
 package ecs
 
 import (
+	"errors"
 	"sort"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/berthdev/berth/internal/agentapi"
 	"github.com/berthdev/berth/internal/awsapi/ecsapi"
 )
 
@@ -156,6 +158,9 @@ func TestService_DeregisterContainerInstance_Force(t *testing.T) {
 	}
 	if _, err := e.s.ConnectAgent(e.ctx, "c1", inst); err == nil {
 		t.Error("ConnectAgent accepted a deregistered instance")
+	}
+	if _, err := e.s.InstanceTasks(e.ctx, inst); !errors.Is(err, agentapi.ErrInactiveInstance) {
+		t.Errorf("InstanceTasks of a deregistered instance: %v, want ErrInactiveInstance", err)
 	}
 	_, err = e.s.RunTask(e.ctx, &ecsapi.RunTaskInput{Cluster: ptr("c1"), TaskDefinition: ptr("t")})
 	wantCode(t, err, "InvalidParameterException", "No Container Instances were found in your cluster.")

@@ -24,7 +24,8 @@
 //	ecs-taskdefs   FAMILY REVISION        one revision (the definition as described)
 //	ecs-families   FAMILY                 latest revision, latest ACTIVE, ACTIVE count
 //	ecs-services   CLUSTER/NAME           configuration, deployments, events
-//	ecs-tokens     KIND/CLUSTER/TOKEN     idempotent requests (RunTask clientToken)
+//	ecs-tokens     KIND/CLUSTER/TOKEN     idempotent requests (RunTask and
+//	                                      RegisterContainerInstance clientToken)
 //
 // # Placement
 //
@@ -65,6 +66,13 @@
 // (leader.go, an etcd lease on the key ecs-leader); their writes are
 // compare-and-swaps too.
 //
+// An agent's ACS session may live on any replica, and a reconnecting agent
+// may reach a new replica before the old one has noticed the old session
+// end. ConnectAgent therefore records agentConnected with a new connection
+// generation (the instance record's ConnGen), and DisconnectAgent clears
+// it only while that generation is still the record's: the old replica's
+// late disconnect never undoes the new connection (agent_backend.go).
+//
 // # Deviations from ECS, and choices where ECS documents none
 //
 //   - One region: ARNs carry Config.Region; ARNs of another region or
@@ -76,8 +84,13 @@
 //   - RegisterContainerInstance adds ecs.availability-zone (REGION + "a",
 //     or the instance identity document's zone), ecs.os-type (linux) and,
 //     from an identity document, ecs.instance-type, ecs.ami-id and
-//     ecs.cpu-architecture, when the agent did not send them. The
-//     document and its signature are stored unverified.
+//     ecs.cpu-architecture, when the agent did not send them. A document
+//     that is sent must verify (Deps.Identity, the EC2 service's
+//     signature); one that does not is refused with ClientException "The
+//     identity document and identity document signature were not
+//     valid.". A registration without a document is accepted, as ECS
+//     accepts one from an agent run with ECS_NO_IID, unless
+//     Config.RequireIdentityDocument is set.
 //   - A forced DeregisterContainerInstance stops the instance's tasks
 //     (desired and last status STOPPED) instead of orphaning them.
 //   - RunTask tasks that kept losing placement races fail with reason

@@ -92,9 +92,9 @@ func (s *Service) queryInstance(r *store.Record[instanceRec]) *scheduler.Instanc
 	}
 	u, err := s.t.usage.Get(context.Background(), r.ID)
 	if err != nil {
-		return schedInstance(s, r.Value, &usageRec{}, 0)
+		return schedInstance(s, r.Value, &usageRec{}, 0, nil)
 	}
-	return schedInstance(s, r.Value, u.Value, u.Revision)
+	return schedInstance(s, r.Value, u.Value, u.Revision, nil)
 }
 
 // storeIDAfter turns a page marker holding a child id into a store id.

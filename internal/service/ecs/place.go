@@ -119,7 +119,13 @@ func (l *launch) SubmitPlan(ctx context.Context, plan *scheduler.Plan) (*schedul
 	s.view.refresh(touched...)
 	for _, g := range committed {
 		_, id := splitStoreID(g.sid)
-		s.watchers.notify(id)
+		// The commit is in the cache: the usage record is at its
+		// revision or later.
+		if u, err := s.t.usage.Get(ctx, g.sid); err == nil {
+			s.watchers.notifyThrough(id, u.Revision, u.Revision)
+		} else {
+			s.watchers.notify(id)
+		}
 	}
 	if len(rejected) > 0 && !s.viewMovedOn(rejected, planVersions) {
 		// The cache has not seen what beat these placements (another

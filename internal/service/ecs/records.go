@@ -94,7 +94,8 @@ type instanceRec struct {
 	Status       string      `json:"s"`
 	StatusReason string      `json:"sr,omitempty"`
 	Connected    bool        `json:"ac,omitempty"`
-	Version      int64       `json:"ver"` // ECS's version: +1 on every change
+	ConnGen      int64       `json:"cg,omitempty"` // agent connection generation (agent_backend.go)
+	Version      int64       `json:"ver"`          // ECS's version: +1 on every change
 	Agent        *versionRec `json:"vi,omitempty"`
 
 	// Registered resources.

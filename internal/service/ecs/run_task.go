@@ -371,7 +371,10 @@ func (s *Service) beginToken(ctx context.Context, key string, in *ecsapi.RunTask
 	sum := sha256.Sum256(b)
 	hash := hex.EncodeToString(sum[:])
 	tok := &idemToken{s: s, key: key, rec: tokenRec{Hash: hash, Created: s.now()}}
-	_, err := s.t.tokens.Create(ctx, key, &tok.rec)
+	// The claim rides in a group commit (batch.go) with concurrent
+	// writes: the SDKs send a token with every RunTask.
+	err := s.batch.commit(ctx, &unit{ops: []store.Op{s.t.tokens.CreateOp(key, &tok.rec)},
+		keys: []recKey{{tableTokens, key}}})[0]
 	if err == nil {
 		return tok, nil, nil
 	}
@@ -433,7 +436,8 @@ func (t *idemToken) finish(ctx context.Context, made []*taskRec, fails []ecsapi.
 	for _, f := range fails {
 		t.rec.Fails = append(t.rec.Fails, failRec{ARN: deref(f.Arn), Reason: deref(f.Reason), Detail: deref(f.Detail)})
 	}
-	if _, err := t.s.t.tokens.Put(context.WithoutCancel(ctx), t.key, &t.rec, 0); err != nil {
+	un := &unit{ops: []store.Op{t.s.t.tokens.PutOp(t.key, &t.rec, 0)}, keys: []recKey{{tableTokens, t.key}}}
+	if err := t.s.batch.commit(context.WithoutCancel(ctx), un)[0]; err != nil {
 		t.s.log.Warn("ecs: record client token", "err", err)
 	}
 }

@@ -49,6 +49,26 @@ type Config struct {
 	LeaderTTL time.Duration
 	// ReplicaID names this replica in the leader key; a random id when empty.
 	ReplicaID string
+	// RequireIdentityDocument refuses container instance registrations
+	// that carry no instance identity document. Off by default, as on
+	// ECS, which accepts them (the agent's ECS_NO_IID) and which berth
+	// sim-agents relies on; a document that is sent is always verified.
+	RequireIdentityDocument bool
+}
+
+// ErrInvalidIdentity is wrapped by an IdentityVerifier's error for a
+// document that does not prove an instance: RegisterContainerInstance
+// answers it with a ClientException. Any other verifier error is a server
+// failure.
+var ErrInvalidIdentity = errors.New("ecs: invalid instance identity document")
+
+// IdentityVerifier checks an EC2 instance identity document and its
+// signature (the EC2 service, wired by the control plane) and returns the
+// instance id it proves. Errors for a document that does not verify, or
+// that names no live instance of this account and region, wrap
+// ErrInvalidIdentity. It must be safe for concurrent use.
+type IdentityVerifier interface {
+	VerifyIdentityDocument(doc, signature string) (instanceID string, err error)
 }
 
 // PassRoleChecker decides iam:PassRole for the caller in ctx: may it pass
@@ -66,6 +86,9 @@ type Deps struct {
 	Store *store.Store
 	// PassRole authorizes iam:PassRole; nil allows every role (tests).
 	PassRole PassRoleChecker
+	// Identity verifies the instance identity documents of
+	// RegisterContainerInstance; nil stores documents unverified (tests).
+	Identity IdentityVerifier
 	// Logger receives the service's logs; slog.Default when nil.
 	Logger *slog.Logger
 }
@@ -80,16 +103,19 @@ type Deps struct {
 type Service struct {
 	ecsapi.Unimplemented
 
-	cfg  Config
-	st   *store.Store
-	t    *tables
-	pass PassRoleChecker
-	log  *slog.Logger
+	cfg      Config
+	st       *store.Store
+	t        *tables
+	pass     PassRoleChecker
+	identity IdentityVerifier
+	log      *slog.Logger
 
 	view     *instanceView
 	batch    *batcher
 	watchers *watchers
-	ctl      *controllerQueue
+	// agentTasks memoizes what InstanceTasks renders (agent_tasks.go).
+	agentTasks agentTasks
+	ctl        *controllerQueue
 	// startRev is the cache revision the view was built from; the watch
 	// starts after it.
 	startRev int64
@@ -142,6 +168,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		st:       deps.Store,
 		t:        t,
 		pass:     deps.PassRole,
+		identity: deps.Identity,
 		log:      deps.Logger,
 		watchers: newWatchers(),
 		ctl:      newControllerQueue(),

@@ -101,7 +101,7 @@ func (v *instanceView) loadAll() {
 		}
 		cv.pos[r.ID] = len(cv.list)
 		cv.instRev[r.ID] = r.Revision
-		cv.list = append(cv.list, schedInstance(v.s, r.Value, u.Value, u.Revision))
+		cv.list = append(cv.list, schedInstance(v.s, r.Value, u.Value, u.Revision, nil))
 	}
 	v.mu.Lock()
 	v.clusters = fresh
@@ -124,10 +124,17 @@ func (v *instanceView) refresh(sids ...string) {
 			v.remove(sid)
 			continue
 		}
-		if cur, instRev, ok := v.get(sid); ok && cur.Version >= u.Revision && instRev >= r.Revision {
+		cur, instRev, ok := v.get(sid)
+		if ok && cur.Version >= u.Revision && instRev >= r.Revision {
 			continue
 		}
-		v.put(sid, schedInstance(v.s, r.Value, u.Value, u.Revision), r.Revision)
+		var attrs map[string]string
+		if ok && instRev == r.Revision {
+			// Only the usage moved (a placement or a release): the
+			// attributes, from the instance record, are the held ones.
+			attrs = cur.Attributes
+		}
+		v.put(sid, schedInstance(v.s, r.Value, u.Value, u.Revision, attrs), r.Revision)
 	}
 }
 
@@ -204,8 +211,9 @@ func lastPathPart(s string) string {
 
 // schedInstance converts an instance record and its usage to the
 // scheduler's form; the usage record's revision is the Version placements
-// compare.
-func schedInstance(s *Service, r *instanceRec, u *usageRec, rev int64) *scheduler.Instance {
+// compare. attrs, when not nil, are the instance's attributes already
+// converted from r (shared, never changed).
+func schedInstance(s *Service, r *instanceRec, u *usageRec, rev int64, attrs map[string]string) *scheduler.Instance {
 	inst := &scheduler.Instance{
 		ID:                s.instanceARN(r.Cluster, r.ID),
 		EC2InstanceID:     r.EC2ID,
@@ -221,13 +229,16 @@ func schedInstance(s *Service, r *instanceRec, u *usageRec, rev int64) *schedule
 		RunningTasksCount: u.Live,
 		Groups:            u.Groups,
 		Version:           rev,
-		Attributes:        make(map[string]string, len(r.Attrs)),
+		Attributes:        attrs,
 	}
 	if r.Agent != nil {
 		inst.AgentVersion = r.Agent.Agent
 	}
-	for _, a := range r.Attrs {
-		inst.Attributes[a.Name] = deref(a.Value)
+	if attrs == nil {
+		inst.Attributes = make(map[string]string, len(r.Attrs))
+		for _, a := range r.Attrs {
+			inst.Attributes[a.Name] = deref(a.Value)
+		}
 	}
 	return inst
 }

@@ -104,7 +104,16 @@ func (s *Service) handleEvent(ev store.Event, desired map[string]string) {
 		t := r.Value
 		if d, seen := desired[sid]; !seen || d != t.Desired {
 			desired[sid] = t.Desired
-			s.watchers.notify(t.Instance)
+			// Sessions woken after the cache held this record at r's
+			// revision saw its desired status. Desired status only goes
+			// from RUNNING to STOPPED, so while it is RUNNING, sessions
+			// woken after the cache held this event's revision saw it too
+			// (later revisions are the agent's own status reports).
+			rev := r.Revision
+			if t.Desired == taskRunning {
+				rev = min(rev, ev.KV.ModRevision)
+			}
+			s.watchers.notifyThrough(t.Instance, rev, r.Revision)
 		}
 		if t.Last == taskStopped {
 			delete(desired, sid) // never changes again

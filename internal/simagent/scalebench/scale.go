@@ -102,7 +102,12 @@ type Result struct {
 	ListTasksP99           time.Duration
 	// ControlPlanePeakRSS and SimPeakRSS are VmHWM in bytes (0: unknown).
 	ControlPlanePeakRSS, SimPeakRSS int64
-	StateChanges, SubmitErrors      int64
+	// ControlPlaneCPU and SimCPU are the CPU time (user+system) the
+	// control plane process and this process (the simulator and the
+	// RunTask clients; with the control plane when in process) used from
+	// the first RunTask until every task was RUNNING.
+	ControlPlaneCPU, SimCPU    time.Duration
+	StateChanges, SubmitErrors int64
 }
 
 func (r *Result) String() string {
@@ -115,6 +120,11 @@ func (r *Result) String() string {
 	fmt.Fprintf(&b, "DescribeTasks p99        %v (100 tasks per call)\n", r.DescribeTasksP99.Round(time.Microsecond))
 	fmt.Fprintf(&b, "ListTasks p99            %v\n", r.ListTasksP99.Round(time.Microsecond))
 	fmt.Fprintf(&b, "state changes            %d (%d failed attempts)\n", r.StateChanges, r.SubmitErrors)
+	if r.Placed > 0 {
+		perTask := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(r.Placed) }
+		fmt.Fprintf(&b, "CPU until all RUNNING    control plane %v (%.0f µs/task), simulator+clients %v (%.0f µs/task)\n",
+			r.ControlPlaneCPU.Round(10*time.Millisecond), perTask(r.ControlPlaneCPU), r.SimCPU.Round(10*time.Millisecond), perTask(r.SimCPU))
+	}
 	fmt.Fprintf(&b, "control plane peak RSS   %d MiB\n", r.ControlPlanePeakRSS>>20)
 	fmt.Fprintf(&b, "simulator peak RSS       %d MiB\n", r.SimPeakRSS>>20)
 	return b.String()
@@ -158,6 +168,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res.Connected = time.Since(start)
 	cfg.Logger.Info("scalebench: instances connected", "instances", cfg.Instances, "after", res.Connected)
 
+	cpu0, cpCPU0 := CPUTime(0), time.Duration(0)
+	if cfg.ControlPlanePID != 0 {
+		cpCPU0 = CPUTime(cfg.ControlPlanePID)
+	}
 	arns, t0, err := place(ctx, api, cfg, res)
 	if err != nil {
 		return nil, err
@@ -168,6 +182,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("scalebench: waiting for %d tasks to run (%+v): %w", res.Placed, fleet.Stats(), err)
 	}
 	res.ToRunning = time.Since(t0)
+	res.SimCPU = CPUTime(0) - cpu0
+	if cfg.ControlPlanePID != 0 {
+		res.ControlPlaneCPU = CPUTime(cfg.ControlPlanePID) - cpCPU0
+	}
 	cfg.Logger.Info("scalebench: tasks running", "tasks", res.Placed, "after", res.ToRunning)
 
 	if err := query(ctx, api, cfg, arns, fleet.Instances(), res); err != nil {

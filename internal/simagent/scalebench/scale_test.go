@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -26,6 +27,8 @@ var (
 	flagVerbose   = flag.Bool("scale.v", false, "log progress")
 	flagSubmit    = flag.Int("scale.submit", 256, "concurrent state changes of the simulated fleet")
 	flagRegister  = flag.Int("scale.register", 64, "concurrent registrations of the simulated fleet")
+	flagSimGOGC   = flag.Int("scale.simgogc", 400, "GOGC of this process (the simulator and the RunTask clients) when the control plane runs out of process; 0 keeps the default")
+	flagCPGOGC    = flag.String("scale.cpgogc", "", "GOGC of the control plane process (empty: its default)")
 )
 
 const (
@@ -54,6 +57,10 @@ func BenchmarkScale(b *testing.B) {
 		b.ReportMetric(float64(res.ListTasksP99.Microseconds())/1000, "ms-ListTasks-p99")
 		b.ReportMetric(float64(res.ControlPlanePeakRSS>>20), "MiB-cp-peak")
 		b.ReportMetric(float64(res.SimPeakRSS>>20), "MiB-sim-peak")
+		if res.Placed > 0 {
+			b.ReportMetric(float64(res.ControlPlaneCPU.Microseconds())/float64(res.Placed), "µs-cp-CPU/task")
+			b.ReportMetric(float64(res.SimCPU.Microseconds())/float64(res.Placed), "µs-sim-CPU/task")
+		}
 	}
 }
 
@@ -84,8 +91,16 @@ func runScale(tb testing.TB, cfg Config, inProcess bool) *Result {
 		cp := testutil.TestControlPlane(tb)
 		cfg.Endpoint = cp.URL
 	} else {
-		p := testutil.StartServer(tb, tb.TempDir(), []string{"BERTH_ROOT_ACCESS_KEY_ID=" + rootKey, "BERTH_ROOT_SECRET_ACCESS_KEY=" + rootSecret},
-			"--log-level", "warn")
+		env := []string{"BERTH_ROOT_ACCESS_KEY_ID=" + rootKey, "BERTH_ROOT_SECRET_ACCESS_KEY=" + rootSecret}
+		if *flagCPGOGC != "" {
+			env = append(env, "GOGC="+*flagCPGOGC)
+		}
+		p := testutil.StartServer(tb, tb.TempDir(), env, "--log-level", "warn")
+		if *flagSimGOGC > 0 {
+			// The simulator is a load generator sharing the machine with
+			// the control plane: collect its garbage less often.
+			defer debug.SetGCPercent(debug.SetGCPercent(*flagSimGOGC))
+		}
 		cfg.Endpoint, cfg.ControlPlanePID = p.URL, p.Cmd.Process.Pid
 	}
 	res, err := Run(context.Background(), cfg)
@@ -94,6 +109,7 @@ func runScale(tb testing.TB, cfg Config, inProcess bool) *Result {
 	}
 	if inProcess {
 		res.ControlPlanePeakRSS = res.SimPeakRSS // one process: the two together
+		res.ControlPlaneCPU = res.SimCPU
 	}
 	return res
 }

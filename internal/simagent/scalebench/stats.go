@@ -67,3 +67,39 @@ func PeakRSS(pid int) int64 {
 	}
 	return 0
 }
+
+// CPUTime returns the user+system CPU time a process has used so far:
+// pid 0 is this process. It returns 0 where /proc is unavailable.
+func CPUTime(pid int) time.Duration {
+	path := "/proc/self/stat"
+	if pid > 0 {
+		path = fmt.Sprintf("/proc/%d/stat", pid)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces; the fields after its
+	// closing parenthesis start with field 3 (state). utime and stime are
+	// fields 14 and 15, in clock ticks (USER_HZ, 100 on Linux).
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := bytes.Fields(b[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	var ticks int64
+	for _, v := range f[11:13] {
+		n, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil {
+			return 0
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * (time.Second / userHZ)
+}
+
+// userHZ is the unit of /proc/PID/stat times (sysconf(_SC_CLK_TCK)).
+const userHZ = 100

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright berth authors
+
+package e2e
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/berthdev/berth/internal/agent/docker"
+)
+
+// chatterSrc prints five numbered lines on stdout and on stderr, waits
+// for SIGTERM, and prints one last line as it exits.
+const chatterSrc = `package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM)
+	for i := 1; i <= 5; i++ {
+		fmt.Printf("out %d\n", i)
+		fmt.Fprintf(os.Stderr, "err %d\n", i)
+	}
+	<-sig
+	fmt.Println("bye after SIGTERM")
+}
+`
+
+// chatterImage builds a FROM-scratch image of chatterSrc (nothing is
+// pulled) and returns its tag.
+func chatterImage(t *testing.T, eng *docker.Engine) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range map[string]string{"go.mod": "module chatter\n\ngo 1.22\n", "main.go": chatterSrc} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", "chatter", ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOWORK=off", "GOFLAGS=-mod=mod")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the chatter program: %v\n%s", err, out)
+	}
+	exe, err := os.ReadFile(filepath.Join(dir, "chatter"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(exe)
+	tag := "berth-test/chatter:" + hex.EncodeToString(sum[:6])
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, f := range []struct {
+		name string
+		mode int64
+		data []byte
+	}{{"Dockerfile", 0o644, []byte("FROM scratch\nCOPY chatter /chatter\nENTRYPOINT [\"/chatter\"]\n")}, {"chatter", 0o755, exe}} {
+		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data))}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(f.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := eng.ImageBuild(ctx, &buf, tag); err != nil {
+		t.Fatalf("building %s: %v", tag, err)
+	}
+	return tag
+}
+
+// TestAgent_AwslogsShipping runs a task with the awslogs driver: the agent
+// gives Docker json-file and ships the container's output itself, with the
+// instance role (AmazonEC2ContainerServiceforEC2Role grants
+// logs:CreateLogStream and logs:PutLogEvents), to the stream
+// prefix/container/task-id, where `aws logs get-log-events` (and `aws logs
+// tail` of the AWS CLI v2, when installed at /usr/bin/aws) returns the
+// lines; after a kill -9 and restart of the agent, the line written after
+// SIGTERM is shipped once and nothing twice.
+func TestAgent_AwslogsShipping(t *testing.T) {
+	eng := agenttestEngine(t)
+	e := newLoopbackEnv(t)
+	cli := e.rootCLI(t)
+	ctx := context.Background()
+	image := chatterImage(t, eng)
+	cli.must(nil, "logs", "create-log-group", "--log-group-name", "/ecs/chatter")
+	_, err := e.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("chatter"),
+		NetworkMode: ecstypes.NetworkModeBridge, ContainerDefinitions: []ecstypes.ContainerDefinition{{
+			Name: aws.String("app"), Image: aws.String(image), Memory: aws.Int32(64), Essential: aws.Bool(true),
+			LogConfiguration: &ecstypes.LogConfiguration{LogDriver: ecstypes.LogDriverAwslogs, Options: map[string]string{
+				"awslogs-group": "/ecs/chatter", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "web"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := e.start(t, "--log-level", "debug")
+	a.waitLog(t, 60*time.Second, "connected to ACS")
+
+	arn := runTask(t, e.ecs, "chatter")
+	task := waitTask(t, e.ecs, arn, "RUNNING", 120*time.Second)
+	id := aws.ToString(task.Containers[0].RuntimeId)
+	removeContainer(t, eng, id)
+	ins, err := eng.ContainerInspect(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lt := ins.HostConfig.LogConfig.Type; lt != "json-file" {
+		t.Errorf("Docker log driver %q, want json-file (the agent ships awslogs output itself)", lt)
+	}
+	stream := "web/app/" + arn[strings.LastIndex(arn, "/")+1:]
+
+	// getEvents returns the stream's messages (none while it does not exist).
+	getEvents := func() []string {
+		var out struct{ Events []struct{ Message string } }
+		stdout, stderr, ok := cli.run("logs", "get-log-events", "--log-group-name", "/ecs/chatter", "--log-stream-name", stream, "--start-from-head")
+		if !ok {
+			t.Logf("aws logs get-log-events: %s%s", stdout, stderr)
+			return nil
+		}
+		if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+			t.Fatalf("aws logs get-log-events: %v in %q", err, stdout)
+		}
+		var msgs []string
+		for _, ev := range out.Events {
+			msgs = append(msgs, ev.Message)
+		}
+		return msgs
+	}
+	waitEvents := func(n int) []string {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			if msgs := getEvents(); len(msgs) >= n {
+				return msgs
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("stream %s does not hold %d events after 60s; agent log:\n%s", stream, n, a.logText())
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	msgs := waitEvents(10)
+	var outs, errs []string
+	for _, m := range msgs {
+		switch {
+		case strings.HasPrefix(m, "out "):
+			outs = append(outs, m)
+		case strings.HasPrefix(m, "err "):
+			errs = append(errs, m)
+		}
+	}
+	want := func(p string) []string {
+		return []string{p + " 1", p + " 2", p + " 3", p + " 4", p + " 5"}
+	}
+	if !slices.Equal(outs, want("out")) || !slices.Equal(errs, want("err")) || len(msgs) != 10 {
+		t.Fatalf("get-log-events returned %q, want stdout's and stderr's five lines each, in order, once", msgs)
+	}
+
+	// kill -9 of the agent: the restarted agent reattaches the container
+	// and resumes after the saved position, so nothing is shipped twice.
+	a.signal(syscall.SIGKILL)
+	a = e.start(t, "--log-level", "debug")
+	a.waitLog(t, 60*time.Second, "connected to ACS", "task restored")
+	if _, err := e.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("default"), Task: aws.String(arn)}); err != nil {
+		t.Fatal(err)
+	}
+	waitTask(t, e.ecs, arn, "STOPPED", 60*time.Second)
+	a.waitLog(t, 60*time.Second, "container output shipped") // the follower is done: nothing more will come
+	if msgs = getEvents(); len(msgs) != 11 || msgs[10] != "bye after SIGTERM" {
+		t.Errorf("after an agent restart and the stop: %q, want the ten lines once and then the last line", msgs)
+	}
+
+	if _, err := os.Stat("/usr/bin/aws"); err != nil {
+		t.Log("AWS CLI v2 not at /usr/bin/aws: aws logs tail not checked")
+		return
+	}
+	v2 := *cli
+	cmd := exec.Command("/usr/bin/aws", "--endpoint-url", e.cp.URL, "logs", "tail", "/ecs/chatter", "--since", "1h", "--log-stream-names", stream)
+	cmd.Env = append(os.Environ(), v2.env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("aws logs tail (v2): %v\n%s", err, out)
+	}
+	for _, w := range []string{"out 1", "err 5", "bye after SIGTERM"} {
+		if !strings.Contains(string(out), w) {
+			t.Errorf("aws logs tail output lacks %q:\n%s", w, out)
+		}
+	}
+}

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright berth authors
+
+package logs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/berthdev/berth/internal/awserr"
+	"github.com/berthdev/berth/internal/logstore"
+	"github.com/berthdev/berth/internal/store/storetest"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func newTestService(t *testing.T) (*Service, *clock) {
+	t.Helper()
+	ev, err := logstore.Open(logstore.Config{Dir: t.TempDir(), SegmentSpan: time.Hour, BlockBytes: 256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ev.Close() })
+	c := &clock{t: t0}
+	s, err := New(context.Background(), Config{Region: "us-east-1", AccountID: "123456789012", Clock: c.now},
+		Deps{Store: storetest.New(t), Events: ev, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, c
+}
+
+func ok[T any](t *testing.T) func(T, error) T {
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+// wantCode checks that err is the AWS error code (and message, if set).
+func wantCode(t *testing.T, err error, code, msg string) {
+	t.Helper()
+	var ae *awserr.Error
+	if !errors.As(err, &ae) {
+		t.Fatalf("error %v, want %s", err, code)
+	}
+	if ae.Code != code || (msg != "" && ae.Message != msg) {
+		t.Fatalf("error %s: %q, want %s: %q", ae.Code, ae.Message, code, msg)
+	}
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func msgs(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s %d", prefix, i)
+	}
+	return out
+}
