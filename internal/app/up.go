@@ -26,6 +26,7 @@ import (
 	"github.com/berthdev/berth/internal/agent/config"
 	"github.com/berthdev/berth/internal/controlplane"
 	"github.com/berthdev/berth/internal/firstrun"
+	"github.com/berthdev/berth/internal/sdkhttp"
 )
 
 // joinTokenTag is the RunInstances tag that carries a host's join token.
@@ -98,7 +99,8 @@ func up(ctx context.Context, cfg upConfig, stdout io.Writer, log *slog.Logger) e
 	step("control plane ready at %s", endpoint)
 	id, secret := srv.RootCredentials()
 	root := aws.Config{Region: cfg.server.Region, BaseEndpoint: aws.String(endpoint),
-		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, ""))}
+		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, "")),
+		HTTPClient:  sdkhttp.Client(nil)}
 
 	// 2. First-run setup, as the account root, through the AWS APIs.
 	rep, err := firstrun.Ensure(ctx, firstrun.FromSDK(iam.NewFromConfig(root), ecs.NewFromConfig(root)))

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -128,7 +129,7 @@ func TestServer_RegistryStorageInvalid(t *testing.T) {
 	const secret = "do-not-print-this-secret"
 	cfg := controlplane.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Region: testutil.Region, AccountID: testutil.AccountID,
 		RegistryStorage: "s3://images?secret-key=" + secret}
-	srv, err := controlplane.New(cfg, controlplane.Deps{})
+	srv, err := controlplane.New(cfg, controlplane.Deps{Logger: slog.New(slog.DiscardHandler)})
 	if err == nil {
 		err = srv.Start(context.Background())
 		if err == nil {

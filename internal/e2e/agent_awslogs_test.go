@@ -102,8 +102,10 @@ func chatterImage(t *testing.T, eng *docker.Engine) string {
 // logs:CreateLogStream and logs:PutLogEvents), to the stream
 // prefix/container/task-id, where `aws logs get-log-events` (and `aws logs
 // tail` of the AWS CLI v2, when installed at /usr/bin/aws) returns the
-// lines; after a kill -9 and restart of the agent, the line written after
-// SIGTERM is shipped once and nothing twice.
+// lines; after a kill -9 and restart of the agent nothing is shipped
+// twice; and when the container exits while the agent is down (killed -9
+// again), the restarted agent ships the line it wrote after SIGTERM, once,
+// and nothing twice.
 func TestAgent_AwslogsShipping(t *testing.T) {
 	eng := agenttestEngine(t)
 	e := newLoopbackEnv(t)
@@ -187,13 +189,24 @@ func TestAgent_AwslogsShipping(t *testing.T) {
 	a.signal(syscall.SIGKILL)
 	a = e.start(t, "--log-level", "debug")
 	a.waitLog(t, 60*time.Second, "connected to ACS", "task restored")
-	if _, err := e.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("default"), Task: aws.String(arn)}); err != nil {
+
+	// kill -9 again, and the container exits while no agent runs, writing
+	// its last line then. The restarted agent finds it exited, stops the
+	// task (its essential container exited) and ships that line from the
+	// saved position before the container can be removed.
+	a.signal(syscall.SIGKILL)
+	sctx, cancel := context.WithTimeout(ctx, time.Minute)
+	err = eng.ContainerStop(sctx, id, 30*time.Second) // SIGTERM: chatter says bye and exits
+	cancel()
+	if err != nil {
 		t.Fatal(err)
 	}
+	a = e.start(t, "--log-level", "debug")
+	a.waitLog(t, 60*time.Second, "connected to ACS", "task restored")
 	waitTask(t, e.ecs, arn, "STOPPED", 60*time.Second)
-	a.waitLog(t, 60*time.Second, "container output shipped") // the follower is done: nothing more will come
+	a.waitLog(t, 60*time.Second, "container output shipped") // the exited container's output is all shipped
 	if msgs = getEvents(); len(msgs) != 11 || msgs[10] != "bye after SIGTERM" {
-		t.Errorf("after an agent restart and the stop: %q, want the ten lines once and then the last line", msgs)
+		t.Errorf("after the container exited while the agent was down: %q, want the ten lines once and then the last line", msgs)
 	}
 
 	if _, err := os.Stat("/usr/bin/aws"); err != nil {

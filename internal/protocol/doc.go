@@ -12,6 +12,7 @@
 //	protocol/awsquery   awsQuery: IAM, STS
 //	protocol/restxml    restXml: S3 (with routing)
 //	protocol/ec2query   EC2's query dialect: EC2
+//	protocol/querycore  query requests in, XML out: shared by awsquery and ec2query
 //	protocol/shape      the tag contract, cached per type; scalars, timestamps
 //	protocol/xmlbody    XML bodies, shared by awsquery and restxml
 //

@@ -10,11 +10,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -206,9 +208,9 @@ func (c client) pull(repo, ref string, img image) {
 // TestS3Storage_PushPull runs the registry on a bucket of berth's own S3:
 // an image pushed over HTTP (a layer larger than a multipart part, sent in
 // PATCH chunks smaller than S3's minimum part) and one pushed with the Go
-// API are pulled back both ways, their blobs are objects under the
-// prefix, and a second Registry on the same bucket (another replica) sees
-// both.
+// API (its parts sent through a second Registry on the same bucket, as
+// another replica would) are pulled back both ways, their blobs are
+// objects under the prefix, and the second Registry sees both.
 func TestS3Storage_PushPull(t *testing.T) {
 	const bucket, prefix = "registry-store", "team-a/reg"
 	s3c, storageURL := s3Bucket(t, bucket, prefix)
@@ -234,6 +236,8 @@ func TestS3Storage_PushPull(t *testing.T) {
 		return reg, client{t: t, base: srv.URL}
 	}
 	reg, c := open()
+	// A second registry on the same bucket: another control-plane replica.
+	reg2, c2 := open()
 	ctx := context.Background()
 
 	// HTTP push: a 12 MiB layer in 4 MiB PATCHes and a small one.
@@ -251,7 +255,8 @@ func TestS3Storage_PushPull(t *testing.T) {
 		t.Fatalf("Images(team/web) after an HTTP push = %+v", imgs)
 	}
 
-	// Go API push, HTTP pull.
+	// Go API push, its upload's parts split between the two registries,
+	// and HTTP pull.
 	api := newImage(t, 6<<20)
 	for _, b := range api.blobs() {
 		id, err := reg.StartUpload(ctx, "team/api")
@@ -262,7 +267,7 @@ func TestS3Storage_PushPull(t *testing.T) {
 		if _, err := reg.UploadPart(ctx, "team/api", id, 0, bytes.NewReader(b[:half])); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := reg.UploadPart(ctx, "team/api", id, int64(half), bytes.NewReader(b[half:])); err != nil {
+		if _, err := reg2.UploadPart(ctx, "team/api", id, int64(half), bytes.NewReader(b[half:])); err != nil {
 			t.Fatal(err)
 		}
 		if err := reg.CompleteUpload(ctx, "team/api", id, digest.FromBytes(b).String()); err != nil {
@@ -293,9 +298,16 @@ func TestS3Storage_PushPull(t *testing.T) {
 		t.Error("the object outside the prefix is gone")
 	}
 
-	// A second registry on the same bucket (another control-plane replica)
-	// sees both images.
-	reg2, c2 := open()
+	// An HTTP upload's state token is signed with a per-process secret:
+	// the other registry refuses to continue it (the documented need for
+	// sticky sessions).
+	resp, _ := c.want(http.StatusAccepted, http.MethodPost, "/v2/team/web/blobs/uploads/", nil, nil)
+	if resp, body := c2.do(http.MethodPatch, resp.Header.Get("Location"), []byte("x"),
+		map[string]string{"Content-Type": "application/octet-stream", "Content-Range": "0-0"}); resp.StatusCode != http.StatusNotFound || !bytes.Contains(body, []byte("BLOB_UPLOAD_INVALID")) {
+		t.Errorf("PATCH of another registry's upload: status %d, want 404 BLOB_UPLOAD_INVALID: %s", resp.StatusCode, body)
+	}
+
+	// The second registry sees both images.
 	c2.pull("team/web", "v1", web)
 	c2.pull("team/api", "latest", api)
 	imgs, err = reg2.Images(ctx, "team/api")
@@ -318,4 +330,53 @@ func TestS3Storage_PushPull(t *testing.T) {
 			t.Errorf("object %s left after DeleteRepository", k)
 		}
 	}
+}
+
+// TestS3Storage_MissingBucket checks that Open on a bucket that does not
+// exist succeeds (it contacts nothing) and that requests then fail with a
+// server error that the Logger records, never a 404 that would pass for
+// an empty registry.
+func TestS3Storage_MissingBucket(t *testing.T) {
+	_, storageURL := s3Bucket(t, "present", "")
+	storageURL = strings.Replace(storageURL, "s3://present/", "s3://absent/", 1)
+	logs := &syncBuffer{}
+	reg, err := registry.Open(registry.Config{Storage: storageURL, Logger: slog.New(slog.NewTextHandler(logs, nil))},
+		registry.Deps{Guard: allowGuard{"web": true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(reg.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		_ = reg.Close()
+	})
+	c := client{t: t, base: srv.URL}
+	resp, body := c.do(http.MethodPost, "/v2/web/blobs/uploads/", nil, nil)
+	if resp.StatusCode < 500 {
+		t.Fatalf("POST upload on a missing bucket: status %d: %s", resp.StatusCode, body)
+	}
+	if _, err := reg.Images(context.Background(), "web"); err == nil {
+		t.Fatal("Images on a missing bucket: no error")
+	}
+	if !strings.Contains(logs.String(), "NoSuchBucket") {
+		t.Errorf("the log does not name the error:\n%s", logs.String())
+	}
+}
+
+// syncBuffer is a text buffer safe for concurrent writes and reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

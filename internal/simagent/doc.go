@@ -11,7 +11,10 @@
 //
 // Every instance shares one ECS API client (one HTTP connection pool) and
 // one pool of state-change workers; each instance costs one goroutine and
-// one websocket, so thousands fit in one process.
+// one websocket, so thousands fit in one process. State changes, the
+// fleet's most frequent call, are sent by a lean client (stateclient.go):
+// the same signed awsJson1_1 request the SDK sends, without its middleware
+// stack, over the fleet's own keep-alive connections (connpool.go).
 //
 //	task lifecycle (per task, one state change in flight at a time):
 //

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/berthdev/berth/internal/controlplane"
+	"github.com/berthdev/berth/internal/sdkhttp"
 )
 
 // Region and AccountID are the defaults test control planes serve.
@@ -93,6 +94,7 @@ func Config(endpoint, id, secret, token string) aws.Config {
 		Region:       Region,
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider(id, secret, token),
+		HTTPClient:   sdkhttp.Client(nil), // see package sdkhttp: retries are off here
 		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/berthdev/berth/internal/iam/authz"
 	"github.com/berthdev/berth/internal/principal"
 	"github.com/berthdev/berth/internal/protocol"
+	"github.com/berthdev/berth/internal/sdkhttp"
 	"github.com/berthdev/berth/internal/sigv4"
 )
 
@@ -177,6 +178,7 @@ func (p *Plane) AWSConfig(secret string) aws.Config {
 	return aws.Config{
 		Region:      Region,
 		Credentials: credentials.NewStaticCredentialsProvider(AgentKeyID, secret, ""),
+		HTTPClient:  sdkhttp.Client(nil),
 		Retryer:     func() aws.Retryer { return aws.NopRetryer{} },
 	}
 }

@@ -25,6 +25,8 @@
 //	                               │ first buffered line
 //	       stream ends: container stopped? ── yes ─► final flush, done
 //	                                        └─ no ──► reopen from the position
+//	RestoreExited (found stopped after an agent restart): the same follower,
+//	  but the first stream's end is the end: final flush, done
 //	Drain (before the task's containers are removed): waits for done
 //	Cleanup: stops the follower, forgets the positions
 //
@@ -49,7 +51,10 @@
 // Position: after each accepted batch the Docker timestamp (nanoseconds)
 // of its last line is saved in the agent's state file (state.DB
 // PutLogPosition). A restarted agent reattaches the container and resumes
-// from just after it, so nothing is lost and nothing is sent twice except
+// from just after it; a container that stopped while the agent was down
+// (or before its output was all shipped) is read once from there, without
+// following (RestoreExited), and Drain waits for that before the
+// container is removed. So nothing is lost and nothing is sent twice except
 // lines written at the very same nanosecond; a crash between an accepted
 // PutLogEvents and the save resends at most that batch (at most about
 // one second of output).

@@ -30,6 +30,9 @@ type follower struct {
 	who                          string // the identity, for messages
 	client                       *cloudwatchlogs.Client
 	log                          *slog.Logger
+	// once: the container has stopped; its output is read once, to the
+	// end, without following it (RestoreExited).
+	once bool
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -117,7 +120,8 @@ func (f *follower) run() {
 
 // read follows the container's output from after `after` and sends its
 // lines; it closes lines once the container has stopped and its output
-// is read, and returns without closing it when cancelled.
+// is read (with f.once, once the output was read to its end), and
+// returns without closing it when cancelled.
 func (f *follower) read(after time.Time, lines chan<- event) {
 	ctx, d := f.ctx, f.s.deps.Docker
 	delay := f.s.cfg.RetryMin
@@ -138,6 +142,10 @@ func (f *follower) read(after time.Time, lines chan<- event) {
 			rc.Close()
 		}
 		if ctx.Err() != nil {
+			return
+		}
+		if err == nil && f.once {
+			close(lines)
 			return
 		}
 		if err != nil {

@@ -85,9 +85,10 @@ type Shipper struct {
 }
 
 var (
-	_ taskrunner.Poststarter = (*Shipper)(nil)
-	_ taskrunner.Drainer     = (*Shipper)(nil)
-	_ taskrunner.Cleaner     = (*Shipper)(nil)
+	_ taskrunner.Poststarter    = (*Shipper)(nil)
+	_ taskrunner.ExitedRestorer = (*Shipper)(nil)
+	_ taskrunner.Drainer        = (*Shipper)(nil)
+	_ taskrunner.Cleaner        = (*Shipper)(nil)
 )
 
 // New returns a Shipper.
@@ -119,6 +120,22 @@ func (s *Shipper) Name() string { return "logship" }
 // Poststart implements taskrunner.Poststarter: it starts following an
 // awslogs container (again, after a restart, from its saved position).
 func (s *Shipper) Poststart(_ context.Context, t *taskrunner.Task, info *taskrunner.ContainerInfo) {
+	s.start(t, info, false)
+}
+
+// RestoreExited implements taskrunner.ExitedRestorer: after a restart, it
+// ships what an awslogs container that has stopped wrote after its saved
+// position, reading its output once without following it. Drain waits
+// for it as for a follower. A container whose output was all shipped
+// before gets nothing sent twice: it is read from after that position.
+func (s *Shipper) RestoreExited(_ context.Context, t *taskrunner.Task, info *taskrunner.ContainerInfo) {
+	s.start(t, info, true)
+}
+
+// start ships info's output from its saved position: until the container
+// has stopped and everything is shipped, or with once, just the output
+// there is now.
+func (s *Shipper) start(t *taskrunner.Task, info *taskrunner.ContainerInfo, once bool) {
 	var spec *taskrunner.Container
 	for i := range t.Containers {
 		if t.Containers[i].Name == info.Name {
@@ -154,6 +171,7 @@ func (s *Shipper) Poststart(_ context.Context, t *taskrunner.Task, info *taskrun
 		}
 	}
 	f := s.newFollower(t, spec, info.DockerID, opts, since, log)
+	f.once = once
 	s.followers[key] = f
 	s.wg.Add(1)
 	go func() {

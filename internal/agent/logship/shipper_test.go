@@ -223,3 +223,58 @@ func TestShipper_LargeOutput(t *testing.T) {
 		t.Errorf("%d PutLogEvents calls for 25,000 events, want at least 3 (10,000 per batch)", puts)
 	}
 }
+
+// TestShipper_RestoreExited: the container writes more and exits while
+// the agent is down; after the restart RestoreExited ships the tail once
+// from the saved position, without following, and Drain waits for it.
+// A second restart (the tail all shipped) sends nothing again.
+func TestShipper_RestoreExited(t *testing.T) {
+	fx := newShipperFixture(t)
+	fl, url := newFakeLogs(t, "/ecs/web")
+	task := awslogsTask(url, false, "")
+	info := &taskrunner.ContainerInfo{Name: "app", DockerID: "c0ffee"}
+	const stream = "web/app/0123abcd"
+
+	s1 := fx.shipper(t)
+	fx.c.write(lines(0, 5)...)
+	s1.Poststart(context.Background(), task, info)
+	fl.waitMessages(t, "/ecs/web", stream, 5)
+	last := fx.c.lastTime()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if pos, ok, _ := fx.db.LogPosition(testTaskARN, "app"); ok && pos.Equal(last) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("position of the shipped lines not saved")
+		}
+	}
+	s1.Close() // the agent dies
+	fx.c.write(lines(5, 9)...)
+	fx.c.stop() // the container exits while no agent watches
+
+	for restart, want := range [][]string{lines(0, 9), lines(0, 9)} {
+		before := len(fx.c.sinceList())
+		s := fx.shipper(t)
+		s.RestoreExited(context.Background(), task, info)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		s.Drain(ctx, task)
+		drained := ctx.Err() == nil
+		cancel()
+		if !drained {
+			t.Fatalf("restart %d: Drain returned only because its context ended", restart)
+		}
+		if d := cmp.Diff(want, fl.messages("/ecs/web", stream)); d != "" {
+			t.Fatalf("restart %d: shipped (-want +got):\n%s", restart, d)
+		}
+		sinces := fx.c.sinceList()[before:]
+		if len(sinces) != 1 || !sinces[0].Equal(last.Add(time.Nanosecond)) {
+			t.Errorf("restart %d: reads from %v, want one from just after %v", restart, sinces, last)
+		}
+		pos, _, _ := fx.db.LogPosition(testTaskARN, "app")
+		if !pos.Equal(fx.c.lastTime()) {
+			t.Errorf("restart %d: saved position %v, want the last line's %v", restart, pos, fx.c.lastTime())
+		}
+		last = fx.c.lastTime()
+		s.Close()
+	}
+}

@@ -40,6 +40,16 @@ type Poststarter interface {
 	Poststart(ctx context.Context, t *Task, c *ContainerInfo)
 }
 
+// ExitedRestorer is called for each container Restore finds stopped that
+// Docker still has: it exited while the agent was away, or the agent
+// died before its hooks were done with it. A hook can finish with the
+// container's output then (Drainer still runs before the container is
+// removed). It is called before the restored task runs, and must not
+// block.
+type ExitedRestorer interface {
+	RestoreExited(ctx context.Context, t *Task, c *ContainerInfo)
+}
+
 // Stopper is called when a container has stopped.
 type Stopper interface {
 	Stopped(ctx context.Context, t *Task, container string)

@@ -47,7 +47,10 @@ func (tr *taskRunner) persist(s *Snapshot) {
 // for a container created just before the agent died), resumes watching
 // the running ones without restarting them, records exits that happened
 // while the agent was away (an essential one stops the task), and carries
-// on with what was not started yet. Credentials are registered as pending
+// on with what was not started yet. Hooks get Poststart for each running
+// container and RestoreExited for each stopped one Docker still has (so
+// the output of a container that exited while the agent was away can
+// still be shipped). Credentials are registered as pending
 // until the control plane sends them again. It returns the number of
 // tasks restored. Call it once, before Apply.
 func (r *Runner) Restore(ctx context.Context) (int, error) {
@@ -63,8 +66,10 @@ func (r *Runner) Restore(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("taskrunner: restore: %w", err)
 	}
 	byLabel := map[string]string{} // task ARN/container → docker id
+	present := map[string]bool{}   // docker ids, stopped ones included
 	for _, s := range list {
 		byLabel[s.Labels[LabelTaskARN]+"/"+s.Labels[LabelContainerName]] = s.ID
+		present[s.ID] = true
 	}
 	known := map[string]bool{}
 	n := 0
@@ -96,13 +101,19 @@ func (r *Runner) Restore(ctx context.Context) (int, error) {
 			}
 		}
 		for _, c := range tr.containers {
-			if c.status != StatusRunning {
-				continue
-			}
 			info := &ContainerInfo{Name: c.spec.Name, DockerID: c.dockerID, IPs: c.ips, HostNetwork: t.HostNetwork()}
-			for _, h := range r.hooks {
-				if p, ok := h.(Poststarter); ok {
-					p.Poststart(ctx, &tr.task, info)
+			switch {
+			case c.status == StatusRunning:
+				for _, h := range r.hooks {
+					if p, ok := h.(Poststarter); ok {
+						p.Poststart(ctx, &tr.task, info)
+					}
+				}
+			case c.status == StatusStopped && c.dockerID != "" && present[c.dockerID]:
+				for _, h := range r.hooks {
+					if p, ok := h.(ExitedRestorer); ok {
+						p.RestoreExited(ctx, &tr.task, info)
+					}
 				}
 			}
 		}

@@ -4,48 +4,51 @@
 package awsquery
 
 import (
-	"errors"
 	"maps"
 	"net/http"
-	"net/url"
+	"reflect"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/berthdev/berth/internal/awsapi"
 	"github.com/berthdev/berth/internal/awserr"
+	"github.com/berthdev/berth/internal/protocol/querycore"
 	"github.com/berthdev/berth/internal/protocol/shape"
 	"github.com/berthdev/berth/internal/protocol/xmlbody"
 )
+
+// dialect is how awsQuery reads a request: a member's key is its XML
+// element name, lists and maps nest their items under "member"/"entry"
+// unless flattened, and bad input is MalformedInput or ValidationError.
+var dialect = querycore.Dialect{
+	Key:       func(m *shape.Member, _ reflect.StructTag) string { return m.ElemName() },
+	Wrapped:   true,
+	Malformed: "MalformedInput",
+	UnknownAction: func(svc *awsapi.Service, action string) string {
+		return "Could not find operation " + action + " for version " + svc.APIVersion
+	},
+	Missing: func(paths []string) *awserr.Error {
+		return awserr.New(awserr.CodeValidationError, http.StatusBadRequest, "%s", shape.MissingMessage(paths))
+	},
+}
 
 // Codec serves one awsQuery service. It is immutable and safe for
 // concurrent use.
 type Codec struct {
 	svc *awsapi.Service
+	dec *querycore.Decoder
 }
 
 // New returns the codec for svc; svc.XMLNamespace becomes the xmlns of
 // every response.
-func New(svc *awsapi.Service) *Codec { return &Codec{svc: svc} }
+func New(svc *awsapi.Service) *Codec {
+	return &Codec{svc: svc, dec: querycore.NewDecoder(svc, dialect)}
+}
 
 // ResolveOperation returns the operation named by the Action parameter (in
 // the form body or the query string). A missing Action is MissingAction,
 // an unknown one InvalidAction (both 400).
 func (c *Codec) ResolveOperation(r *http.Request) (*awsapi.Operation, error) {
-	form, err := values(r)
-	if err != nil {
-		return nil, err
-	}
-	action := form.Get("Action")
-	if action == "" {
-		return nil, awserr.New(awserr.CodeMissingAction, http.StatusBadRequest,
-			"The request must contain the parameter Action")
-	}
-	if op := c.svc.Operations[action]; op != nil {
-		return op, nil
-	}
-	return nil, awserr.New(awserr.CodeInvalidAction, http.StatusBadRequest,
-		"Could not find operation %s for version %s", action, c.svc.APIVersion)
+	return c.dec.ResolveOperation(r)
 }
 
 // DecodeInput decodes the request's parameters (a form-encoded body, or
@@ -54,70 +57,8 @@ func (c *Codec) ResolveOperation(r *http.Request) (*awsapi.Operation, error) {
 // ignored. A key structure that does not fit the shape is MalformedInput,
 // a value that does not parse InvalidParameterValue, a missing required
 // member ValidationError (all 400).
-func (c *Codec) DecodeInput(r *http.Request, op *awsapi.Operation, in any) error {
-	v, t, err := shape.Struct(in)
-	if err != nil {
-		return awserr.InternalFailure(err)
-	}
-	form, err := values(r)
-	if err != nil {
-		return err
-	}
-	if err := decodeStruct(tree(form), v, t, ""); err != nil {
-		var f *fault
-		if errors.As(err, &f) {
-			return awserr.New(f.code, http.StatusBadRequest, "%s", f.msg)
-		}
-		return awserr.InternalFailure(err)
-	}
-	if missing := shape.Missing(v); missing != nil {
-		return awserr.New(awserr.CodeValidationError, http.StatusBadRequest, "%s", shape.MissingMessage(missing))
-	}
-	return nil
-}
-
-// values returns the merged form body and query string of r, parsing
-// them once (r.Form caches the result, as http.Request.ParseForm does). A
-// body without a Content-Type is read as a form, as AWS does.
-func values(r *http.Request) (url.Values, error) {
-	if r.Form != nil {
-		return r.Form, nil
-	}
-	bad := func(err error) error {
-		return awserr.New(awserr.CodeMalformedQueryString, http.StatusBadRequest,
-			"The request parameters could not be parsed").WithCause(err)
-	}
-	form := url.Values{}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		if ct := r.Header.Get("Content-Type"); ct != "" && !isForm(ct) {
-			return nil, awserr.New("UnsupportedMediaType", http.StatusUnsupportedMediaType,
-				"Content-Type %q is not supported, use application/x-www-form-urlencoded", ct)
-		}
-		body, aerr := shape.ReadBody(r)
-		if aerr != nil {
-			return nil, aerr
-		}
-		var err error
-		if form, err = url.ParseQuery(string(body)); err != nil {
-			return nil, bad(err)
-		}
-	}
-	if r.URL.RawQuery != "" {
-		query, err := url.ParseQuery(r.URL.RawQuery)
-		if err != nil {
-			return nil, bad(err)
-		}
-		for k, vs := range query {
-			form[k] = append(form[k], vs...)
-		}
-	}
-	r.PostForm, r.Form = form, form
-	return form, nil
-}
-
-func isForm(contentType string) bool {
-	mt, _, _ := strings.Cut(contentType, ";")
-	return strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded")
+func (c *Codec) DecodeInput(r *http.Request, _ *awsapi.Operation, in any) error {
+	return c.dec.DecodeInput(r, in)
 }
 
 // EncodeOutput writes out (a pointer to op's output structure, or nil) as
@@ -134,7 +75,7 @@ func (c *Codec) EncodeOutput(w http.ResponseWriter, op *awsapi.Operation, out an
 	root := op.Name + "Response"
 	b = append(b, '<')
 	b = append(b, root...)
-	b = c.xmlns(b)
+	b = querycore.AppendXMLNS(b, c.svc.XMLNamespace)
 	b = append(b, '>')
 	if out != nil {
 		v, _, err := shape.Struct(out)
@@ -153,9 +94,11 @@ func (c *Codec) EncodeOutput(w http.ResponseWriter, op *awsapi.Operation, out an
 	b = append(b, root...)
 	b = append(b, '>')
 	*buf = b
-	write(w, http.StatusOK, requestID, b)
+	querycore.WriteXML(w, http.StatusOK, contentType, requestID, b)
 	return nil
 }
+
+const contentType = "text/xml"
 
 // EncodeError writes e as
 //
@@ -169,7 +112,7 @@ func (c *Codec) EncodeError(w http.ResponseWriter, e *awserr.Error, requestID st
 	e = shape.OrInternal(e)
 	b := make([]byte, 0, 256)
 	b = append(b, "<ErrorResponse"...)
-	b = c.xmlns(b)
+	b = querycore.AppendXMLNS(b, c.svc.XMLNamespace)
 	b = append(b, "><Error><Type>"...)
 	if e.Sender {
 		b = append(b, "Sender"...)
@@ -187,25 +130,5 @@ func (c *Codec) EncodeError(w http.ResponseWriter, e *awserr.Error, requestID st
 	b = append(b, "</Error>"...)
 	b = xmlbody.AppendElement(b, "RequestId", requestID)
 	b = append(b, "</ErrorResponse>"...)
-	write(w, shape.Status(e), requestID, b)
-}
-
-func (c *Codec) xmlns(b []byte) []byte {
-	if c.svc.XMLNamespace == "" {
-		return b
-	}
-	b = append(b, ` xmlns="`...)
-	b = xmlbody.Escape(b, c.svc.XMLNamespace, true)
-	return append(b, '"')
-}
-
-func write(w http.ResponseWriter, status int, requestID string, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "text/xml")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	if requestID != "" {
-		h.Set("X-Amzn-RequestId", requestID)
-	}
-	w.WriteHeader(status)
-	_, _ = w.Write(body) // a failed write means the client went away
+	querycore.WriteXML(w, shape.Status(e), contentType, requestID, b)
 }

@@ -18,4 +18,8 @@
 // Type (Sender or Receiver), Code and Message. Timestamps are ISO 8601
 // (2024-01-02T03:04:05Z) unless a member's timestampFormat says otherwise;
 // the XML rules for lists and maps are those of package xmlbody.
+//
+// Reading requests is package querycore's, shared with EC2's dialect of
+// this protocol; this package states the awsQuery rules (its Dialect) and
+// writes the awsQuery response and error envelopes.
 package awsquery

@@ -4,14 +4,13 @@
 package ec2query
 
 import (
-	"errors"
 	"net/http"
-	"net/url"
-	"strconv"
+	"reflect"
 	"strings"
 
 	"github.com/berthdev/berth/internal/awsapi"
 	"github.com/berthdev/berth/internal/awserr"
+	"github.com/berthdev/berth/internal/protocol/querycore"
 	"github.com/berthdev/berth/internal/protocol/shape"
 	"github.com/berthdev/berth/internal/protocol/xmlbody"
 )
@@ -19,10 +18,32 @@ import (
 // Protocol is the model's metadata.protocol value this codec serves.
 const Protocol = awsapi.ProtocolEC2
 
+// dialect is how EC2 reads a request: a member's key is its queryName tag,
+// else its wire name with the first letter upper-cased; every list and map
+// is numbered directly under its key; bad input is InvalidParameter or
+// MissingParameter.
+var dialect = querycore.Dialect{
+	Key: func(m *shape.Member, tag reflect.StructTag) string {
+		if k := tag.Get("queryName"); k != "" {
+			return k
+		}
+		return upperFirst(m.Name)
+	},
+	Wrapped:   false,
+	Malformed: codeInvalidParameter,
+	UnknownAction: func(_ *awsapi.Service, action string) string {
+		return "The action " + action + " is not valid for this web service."
+	},
+	Missing: func(paths []string) *awserr.Error {
+		return awserr.New(codeMissingParameter, http.StatusBadRequest,
+			"The request must contain the parameter %s", queryPath(paths[0]))
+	},
+}
+
 // Codec serves one EC2-protocol service. It is immutable and safe for
 // concurrent use.
 type Codec struct {
-	svc   *awsapi.Service
+	dec   *querycore.Decoder
 	xmlns string
 }
 
@@ -33,27 +54,14 @@ func New(svc *awsapi.Service) *Codec {
 	if ns != "" && !strings.HasSuffix(ns, "/") {
 		ns += "/"
 	}
-	return &Codec{svc: svc, xmlns: ns}
+	return &Codec{dec: querycore.NewDecoder(svc, dialect), xmlns: ns}
 }
 
 // ResolveOperation returns the operation named by the Action parameter (in
 // the form body or the query string). A missing Action is MissingAction,
 // an unknown one InvalidAction (both 400).
 func (c *Codec) ResolveOperation(r *http.Request) (*awsapi.Operation, error) {
-	form, err := values(r)
-	if err != nil {
-		return nil, err
-	}
-	action := form.Get("Action")
-	if action == "" {
-		return nil, awserr.New(awserr.CodeMissingAction, http.StatusBadRequest,
-			"The request must contain the parameter Action")
-	}
-	if op := c.svc.Operations[action]; op != nil {
-		return op, nil
-	}
-	return nil, awserr.New(awserr.CodeInvalidAction, http.StatusBadRequest,
-		"The action %s is not valid for this web service.", action)
+	return c.dec.ResolveOperation(r)
 }
 
 // DecodeInput decodes the request's parameters into in, a pointer to op's
@@ -62,27 +70,8 @@ func (c *Codec) ResolveOperation(r *http.Request) (*awsapi.Operation, error) {
 // does not fit the shape is InvalidParameter, a value that does not parse
 // InvalidParameterValue, a missing required member MissingParameter (all
 // 400).
-func (c *Codec) DecodeInput(r *http.Request, op *awsapi.Operation, in any) error {
-	v, t, err := shape.Struct(in)
-	if err != nil {
-		return awserr.InternalFailure(err)
-	}
-	form, err := values(r)
-	if err != nil {
-		return err
-	}
-	if err := decodeStruct(tree(form), v, t, ""); err != nil {
-		var f *fault
-		if errors.As(err, &f) {
-			return awserr.New(f.code, http.StatusBadRequest, "%s", f.msg)
-		}
-		return awserr.InternalFailure(err)
-	}
-	if missing := shape.Missing(v); missing != nil {
-		return awserr.New(codeMissingParameter, http.StatusBadRequest,
-			"The request must contain the parameter %s", queryPath(missing[0]))
-	}
-	return nil
+func (c *Codec) DecodeInput(r *http.Request, _ *awsapi.Operation, in any) error {
+	return c.dec.DecodeInput(r, in)
 }
 
 // queryPath turns a Missing path ("iamInstanceProfile.name") into the
@@ -95,48 +84,11 @@ func queryPath(p string) string {
 	return strings.Join(segs, ".")
 }
 
-// values returns the merged form body and query string of r, parsing them
-// once (r.Form caches the result). A body without a Content-Type is read
-// as a form, as AWS does.
-func values(r *http.Request) (url.Values, error) {
-	if r.Form != nil {
-		return r.Form, nil
+func upperFirst(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
 	}
-	bad := func(err error) error {
-		return awserr.New(awserr.CodeMalformedQueryString, http.StatusBadRequest,
-			"The request parameters could not be parsed").WithCause(err)
-	}
-	form := url.Values{}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		if ct := r.Header.Get("Content-Type"); ct != "" && !isForm(ct) {
-			return nil, awserr.New("UnsupportedMediaType", http.StatusUnsupportedMediaType,
-				"Content-Type %q is not supported, use application/x-www-form-urlencoded", ct)
-		}
-		body, aerr := shape.ReadBody(r)
-		if aerr != nil {
-			return nil, aerr
-		}
-		var err error
-		if form, err = url.ParseQuery(string(body)); err != nil {
-			return nil, bad(err)
-		}
-	}
-	if r.URL.RawQuery != "" {
-		query, err := url.ParseQuery(r.URL.RawQuery)
-		if err != nil {
-			return nil, bad(err)
-		}
-		for k, vs := range query {
-			form[k] = append(form[k], vs...)
-		}
-	}
-	r.PostForm, r.Form = form, form
-	return form, nil
-}
-
-func isForm(contentType string) bool {
-	mt, _, _ := strings.Cut(contentType, ";")
-	return strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded")
+	return string(s[0]-'a'+'A') + s[1:]
 }
 
 // EncodeOutput writes out (a pointer to op's output structure, or nil) as
@@ -150,11 +102,7 @@ func (c *Codec) EncodeOutput(w http.ResponseWriter, op *awsapi.Operation, out an
 	b = append(b, xmlHeader...)
 	b = append(b, '<')
 	b = append(b, root...)
-	if c.xmlns != "" {
-		b = append(b, ` xmlns="`...)
-		b = xmlbody.Escape(b, c.xmlns, true)
-		b = append(b, '"')
-	}
+	b = querycore.AppendXMLNS(b, c.xmlns)
 	b = append(b, '>')
 	b = xmlbody.AppendElement(b, "requestId", requestID)
 	if out != nil {
@@ -168,11 +116,14 @@ func (c *Codec) EncodeOutput(w http.ResponseWriter, op *awsapi.Operation, out an
 	b = append(b, root...)
 	b = append(b, '>')
 	*buf = b
-	write(w, http.StatusOK, requestID, b)
+	querycore.WriteXML(w, http.StatusOK, contentType, requestID, b)
 	return nil
 }
 
-const xmlHeader = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
+const (
+	xmlHeader   = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
+	contentType = "text/xml;charset=UTF-8"
+)
 
 // EncodeError writes e as
 //
@@ -192,7 +143,7 @@ func (c *Codec) EncodeError(w http.ResponseWriter, e *awserr.Error, requestID st
 	b = append(b, "</Error></Errors>"...)
 	b = xmlbody.AppendElement(b, "RequestID", requestID)
 	b = append(b, "</Response>"...)
-	write(w, status, requestID, b)
+	querycore.WriteXML(w, status, contentType, requestID, b)
 }
 
 // The EC2 spellings of generic codes.
@@ -223,15 +174,4 @@ func translate(e *awserr.Error) (code string, status int, msg string) {
 		return codeInvalidParameter, status, msg
 	}
 	return code, status, msg
-}
-
-func write(w http.ResponseWriter, status int, requestID string, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "text/xml;charset=UTF-8")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	if requestID != "" {
-		h.Set("X-Amzn-RequestId", requestID)
-	}
-	w.WriteHeader(status)
-	_, _ = w.Write(body) // a failed write means the client went away
 }

@@ -36,4 +36,8 @@
 // becomes UnauthorizedOperation, an unknown key or bad signature
 // AuthFailure, an expired session RequestExpired, a missing required
 // parameter MissingParameter.
+//
+// Reading requests is package querycore's, shared with awsQuery; this
+// package states the EC2 rules (its Dialect) and writes the EC2 response
+// and error envelopes.
 package ec2query

@@ -180,10 +180,12 @@ func (w *watchers) notify(id string) {
 }
 
 // notifyThrough wakes the watchers of an instance for a change at
-// revision rev, once the replica cache holds revision held ≥ rev, unless
-// they were already woken with the cache at rev or later: every session
-// reading after a wake-up sees every change up to the revision the cache
-// then held. A placement commit wakes its instance's session at once and
+// revision rev, unless they were already woken with the replica cache at
+// rev or later: every session reading after a wake-up sees every change
+// up to the revision the cache then held. held is a revision the cache
+// holds in every table (a commit's, or a watch event's after
+// WaitForRevision: the store applies a revision to all tables before it
+// reports it). A placement commit wakes its instance's session at once and
 // the watch's echo of the commit (or the other way round) costs no second
 // sync of the instance's tasks.
 func (w *watchers) notifyThrough(id string, rev, held int64) {

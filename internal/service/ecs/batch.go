@@ -44,7 +44,10 @@ type unit struct {
 	// cache; nil means always.
 	fresh func() bool
 	err   error
-	done  chan struct{}
+	// rev is the revision the unit committed at (0 if it did not); the
+	// replica cache holds it, in every table, when the unit is done.
+	rev  int64
+	done chan struct{}
 }
 
 // recKey names a record.
@@ -194,6 +197,9 @@ func (b *batcher) run(batch []*unit) {
 		rev, err := tx.Commit(ctx)
 		if err == nil || rev != 0 {
 			for _, u := range live {
+				if err == nil {
+					u.rev = rev
+				}
 				u.resolve(err)
 			}
 			return

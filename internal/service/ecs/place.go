@@ -60,6 +60,7 @@ type planGroup struct {
 	keys  []recKey
 	fresh func() bool
 	made  []*taskRec
+	rev   int64 // the commit's revision
 }
 
 // SubmitPlan implements scheduler.Planner.
@@ -119,10 +120,9 @@ func (l *launch) SubmitPlan(ctx context.Context, plan *scheduler.Plan) (*schedul
 	s.view.refresh(touched...)
 	for _, g := range committed {
 		_, id := splitStoreID(g.sid)
-		// The commit is in the cache: the usage record is at its
-		// revision or later.
-		if u, err := s.t.usage.Get(ctx, g.sid); err == nil {
-			s.watchers.notifyThrough(id, u.Revision, u.Revision)
+		// The replica cache holds the commit in every table.
+		if g.rev > 0 {
+			s.watchers.notifyThrough(id, g.rev, g.rev)
 		} else {
 			s.watchers.notify(id)
 		}
@@ -162,6 +162,7 @@ func (l *launch) commitGroups(ctx context.Context, groups []*planGroup) (committ
 	for i, e := range l.s.batch.commit(ctx, units...) {
 		switch {
 		case e == nil:
+			groups[i].rev = units[i].rev
 			committed = append(committed, groups[i])
 		case isConflict(e):
 			lost = append(lost, groups[i].sid)

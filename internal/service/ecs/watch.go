@@ -105,7 +105,8 @@ func (s *Service) handleEvent(ev store.Event, desired map[string]string) {
 		if d, seen := desired[sid]; !seen || d != t.Desired {
 			desired[sid] = t.Desired
 			// Sessions woken after the cache held this record at r's
-			// revision saw its desired status. Desired status only goes
+			// revision saw its desired status. (The cache holds this
+			// event's revision in every table: WaitForRevision above.) Desired status only goes
 			// from RUNNING to STOPPED, so while it is RUNNING, sessions
 			// woken after the cache held this event's revision saw it too
 			// (later revisions are the agent's own status reports).
@@ -113,7 +114,7 @@ func (s *Service) handleEvent(ev store.Event, desired map[string]string) {
 			if t.Desired == taskRunning {
 				rev = min(rev, ev.KV.ModRevision)
 			}
-			s.watchers.notifyThrough(t.Instance, rev, r.Revision)
+			s.watchers.notifyThrough(t.Instance, rev, ev.KV.ModRevision)
 		}
 		if t.Last == taskStopped {
 			delete(desired, sid) // never changes again

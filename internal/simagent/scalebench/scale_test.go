@@ -42,8 +42,14 @@ const (
 // is one full run against a fresh control plane (the berth binary, built
 // once), so run it with -benchtime 1x:
 //
-//	go test ./internal/simagent/scalebench -run '^$' -bench Scale -benchtime 1x -timeout 2h
-//	go test ./internal/simagent/scalebench -run '^$' -bench Scale -benchtime 1x -args -scale.instances 500 -scale.tasks 10000
+//	go test ./internal/simagent/scalebench -run '^$' -bench Scale -benchtime 1x -timeout 2h -args -scale.v
+//	go test ./internal/simagent/scalebench -run '^$' -bench Scale -benchtime 1x -args -scale.instances 1000 -scale.tasks 20000
+//
+// Out of process, this process (the simulator and the RunTask clients)
+// runs with GOGC -scale.simgogc (400): it is a load generator sharing the
+// machine with the control plane, whose own GOGC is left alone unless
+// -scale.cpgogc says otherwise. Profile with -cpuprofile (this process;
+// with -scale.inprocess, the control plane too).
 func BenchmarkScale(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		res := runScale(b, Config{Instances: *flagInstances, Tasks: *flagTasks, Clients: *flagClients, Count: *flagCount,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright berth authors
 
-package awsquery
+package querycore
 
 import (
 	"fmt"
@@ -15,10 +15,9 @@ import (
 )
 
 // node is one dotted segment of the flat query keys:
-// "Tags.member.1.Key=k" becomes Tags → member → 1 → Key(value "k").
+// "Tags.member.1.Key=k" becomes Tags → member → 1 → Key (value "k").
 type node struct {
 	value    string
-	hasValue bool
 	children map[string]*node
 }
 
@@ -38,15 +37,15 @@ func tree(form url.Values) *node {
 			n = c
 		}
 		if len(vals) > 0 {
-			n.value, n.hasValue = vals[0], true
+			n.value = vals[0]
 		}
 	}
 	return root
 }
 
-// fault is a client error found while decoding: code is MalformedInput for
-// a key structure that does not fit the shape, InvalidParameterValue for a
-// value that does not parse.
+// fault is a client error found while decoding: code is the dialect's
+// Malformed code for a key structure that does not fit the shape,
+// InvalidParameterValue for a value that does not parse.
 type fault struct {
 	code string
 	msg  string
@@ -54,45 +53,63 @@ type fault struct {
 
 func (f *fault) Error() string { return f.code + ": " + f.msg }
 
-func malformed(format string, args ...any) error {
-	return &fault{code: "MalformedInput", msg: fmt.Sprintf(format, args...)}
+func (d *Decoder) malformed(format string, args ...any) error {
+	return &fault{code: d.dialect.Malformed, msg: fmt.Sprintf(format, args...)}
 }
 
-func decodeStruct(n *node, v reflect.Value, t *shape.Type, prefix string) error {
-	for _, m := range t.Members {
+// memberKeys returns the query keys of t's members (indexed like
+// t.Members), computed once per struct type.
+func (d *Decoder) memberKeys(t *shape.Type) []string {
+	if k, ok := d.keys.Load(t.Base); ok {
+		return k.([]string)
+	}
+	keys := make([]string, len(t.Members))
+	for i, m := range t.Members {
+		keys[i] = d.dialect.Key(m, t.Base.Field(m.Index).Tag)
+	}
+	k, _ := d.keys.LoadOrStore(t.Base, keys)
+	return k.([]string)
+}
+
+func (d *Decoder) decodeStruct(n *node, v reflect.Value, t *shape.Type, prefix string) error {
+	keys := d.memberKeys(t)
+	for i, m := range t.Members {
 		if m.Location != shape.Body {
 			continue
 		}
-		name := m.ElemName()
-		c := n.children[name]
+		c := n.children[keys[i]]
 		if c == nil {
 			continue
 		}
-		if err := decodeMember(c, v.Field(m.Index), m, prefix+name); err != nil {
+		if err := d.decodeMember(c, v.Field(m.Index), m, prefix+keys[i]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func decodeMember(n *node, fv reflect.Value, m *shape.Member, key string) error {
+// decodeMember decodes a structure member: its lists and maps take their
+// wrapper and entry names from m, where list items and map values use the
+// defaults (decodeValue).
+func (d *Decoder) decodeMember(n *node, fv reflect.Value, m *shape.Member, key string) error {
+	wrapped := d.dialect.Wrapped && !m.Flattened
 	switch m.Type.Kind {
 	case shape.List:
 		items := n
-		if !m.Flattened {
+		if wrapped {
 			items = container(n, m.Item)
 			key += "." + m.Item
 		}
-		return decodeList(n, items, fv, m.Type, key)
+		return d.decodeList(n, items, fv, m.Type, key)
 	case shape.Map:
 		entries := n
-		if !m.Flattened {
+		if wrapped {
 			entries = container(n, "entry")
 			key += ".entry"
 		}
-		return decodeMap(n, entries, fv, m.Type, m.Key, m.Value, key)
+		return d.decodeMap(n, entries, fv, m.Type, m.Key, m.Value, key)
 	}
-	return decodeValue(n, fv, m.Type, m.Time, key)
+	return d.decodeValue(n, fv, m.Type, m.Time, key)
 }
 
 // container returns the child holding a list's items or a map's entries.
@@ -104,22 +121,32 @@ func container(n *node, name string) *node {
 	return n
 }
 
-func decodeValue(n *node, v reflect.Value, t *shape.Type, tf shape.TimeFormat, key string) error {
+func (d *Decoder) decodeValue(n *node, v reflect.Value, t *shape.Type, tf shape.TimeFormat, key string) error {
 	switch t.Kind {
 	case shape.Structure:
 		if n.children == nil && n.value != "" {
-			return malformed("Expected a structure for parameter %s, found a value", key)
+			return d.malformed("Expected a structure for parameter %s, found a value", key)
 		}
-		return decodeStruct(n, shape.Alloc(v), t, key+".")
+		return d.decodeStruct(n, shape.Alloc(v), t, key+".")
 	case shape.List:
-		return decodeList(n, container(n, "member"), v, t, key+".member")
+		items := n
+		if d.dialect.Wrapped {
+			items = container(n, "member")
+			key += ".member"
+		}
+		return d.decodeList(n, items, v, t, key)
 	case shape.Map:
-		return decodeMap(n, container(n, "entry"), v, t, "key", "value", key+".entry")
+		entries := n
+		if d.dialect.Wrapped {
+			entries = container(n, "entry")
+			key += ".entry"
+		}
+		return d.decodeMap(n, entries, v, t, "key", "value", key)
 	case shape.Document, shape.Stream, shape.Invalid:
 		return nil
 	}
 	if n.children != nil {
-		return malformed("Unexpected complex element for parameter %s", key)
+		return d.malformed("Unexpected complex element for parameter %s", key)
 	}
 	if err := shape.SetText(shape.Alloc(v), t.Kind, n.value, tf.Or(shape.ISO8601)); err != nil {
 		return &fault{code: "InvalidParameterValue",
@@ -130,16 +157,16 @@ func decodeValue(n *node, v reflect.Value, t *shape.Type, tf shape.TimeFormat, k
 
 // decodeList reads the numbered children of items (1-based, in index
 // order) into the slice v. "Name=" with no items is an empty list.
-func decodeList(n, items *node, v reflect.Value, t *shape.Type, key string) error {
+func (d *Decoder) decodeList(n, items *node, v reflect.Value, t *shape.Type, key string) error {
 	if n.children == nil {
 		if n.value != "" {
-			return malformed("Expected a list for parameter %s, found a value", key)
+			return d.malformed("Expected a list for parameter %s, found a value", key)
 		}
 		v = shape.Alloc(v)
 		v.Set(reflect.MakeSlice(v.Type(), 0, 0))
 		return nil
 	}
-	idx, err := indexes(items, key)
+	idx, err := d.indexes(items, key)
 	if err != nil {
 		return err
 	}
@@ -147,7 +174,7 @@ func decodeList(n, items *node, v reflect.Value, t *shape.Type, key string) erro
 	s := reflect.MakeSlice(v.Type(), len(idx), len(idx))
 	for i, ix := range idx {
 		k := key + "." + ix.name
-		if err := decodeValue(items.children[ix.name], s.Index(i), t.Elem, shape.TimeDefault, k); err != nil {
+		if err := d.decodeValue(items.children[ix.name], s.Index(i), t.Elem, shape.TimeDefault, k); err != nil {
 			return err
 		}
 	}
@@ -155,18 +182,20 @@ func decodeList(n, items *node, v reflect.Value, t *shape.Type, key string) erro
 	return nil
 }
 
-func decodeMap(n, entries *node, v reflect.Value, t *shape.Type, keyName, valueName, key string) error {
+// decodeMap reads the numbered entries of entries, each a keyName and a
+// valueName child, into the map v.
+func (d *Decoder) decodeMap(n, entries *node, v reflect.Value, t *shape.Type, keyName, valueName, key string) error {
 	v = shape.Alloc(v)
 	if v.IsNil() {
 		v.Set(reflect.MakeMap(v.Type()))
 	}
 	if n.children == nil {
 		if n.value != "" {
-			return malformed("Expected a map for parameter %s, found a value", key)
+			return d.malformed("Expected a map for parameter %s, found a value", key)
 		}
 		return nil
 	}
-	idx, err := indexes(entries, key)
+	idx, err := d.indexes(entries, key)
 	if err != nil {
 		return err
 	}
@@ -175,11 +204,11 @@ func decodeMap(n, entries *node, v reflect.Value, t *shape.Type, keyName, valueN
 		k := key + "." + ix.name
 		kn, vn := e.children[keyName], e.children[valueName]
 		if kn == nil || kn.children != nil {
-			return malformed("Expected a key for parameter %s", k)
+			return d.malformed("Expected a key for parameter %s", k)
 		}
 		ev := reflect.New(v.Type().Elem()).Elem()
 		if vn != nil {
-			if err := decodeValue(vn, ev, t.Elem, shape.TimeDefault, k+"."+valueName); err != nil {
+			if err := d.decodeValue(vn, ev, t.Elem, shape.TimeDefault, k+"."+valueName); err != nil {
 				return err
 			}
 		}
@@ -195,12 +224,12 @@ type index struct {
 
 // indexes returns the numbered children of n sorted by number; anything
 // else under a list or map is malformed.
-func indexes(n *node, key string) ([]index, error) {
+func (d *Decoder) indexes(n *node, key string) ([]index, error) {
 	out := make([]index, 0, len(n.children))
 	for name := range n.children {
 		i, err := strconv.Atoi(name)
 		if err != nil || i < 1 {
-			return nil, malformed("Invalid index %q for parameter %s", name, key)
+			return nil, d.malformed("Invalid index %q for parameter %s", name, key)
 		}
 		out = append(out, index{i, name})
 	}
