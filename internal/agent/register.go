@@ -25,15 +25,13 @@ import (
 	"github.com/berthdev/berth/internal/agent/imds"
 	"github.com/berthdev/berth/internal/agent/state"
 	"github.com/berthdev/berth/internal/logkey"
-	"github.com/berthdev/berth/internal/sdkhttp"
 )
 
 // loadAWSConfig builds the agent's AWS configuration exactly as an SDK on
 // the host would: the default credential chain, with the EC2 metadata
 // endpoint set to the agent's own metadata service.
 func (a *Agent) loadAWSConfig(ctx context.Context, region, imdsURL string) (aws.Config, error) {
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(region), awsconfig.WithEC2IMDSEndpoint(imdsURL),
-		awsconfig.WithHTTPClient(sdkhttp.Client(nil)))
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(region), awsconfig.WithEC2IMDSEndpoint(imdsURL))
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("agent: aws config: %w", err)
 	}

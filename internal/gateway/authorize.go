@@ -14,9 +14,9 @@ import (
 	"github.com/berthdev/berth/internal/principal"
 )
 
-// authorize asks the authorizer about every resource the operation touches.
-// Every operation goes through here; a denial changes nothing because the
-// handler has not run.
+// authorize asks the authorizer about every resource the operation touches,
+// then about the target's extra checks. Every operation goes through here;
+// a denial changes nothing because the handler has not run.
 func (g *Gateway) authorize(ctx context.Context, ep *Endpoint, op *awsapi.Operation, p *principal.Principal, in any) error {
 	var t Target
 	d := ep.Describer
@@ -35,24 +35,52 @@ func (g *Gateway) authorize(ctx context.Context, ep *Endpoint, op *awsapi.Operat
 			t.Action = a
 		}
 	}
-	if actionmap.NoPermissionRequired(t.Action) {
-		return nil
+	if !actionmap.NoPermissionRequired(t.Action) {
+		if err := g.check(ctx, ep.Def, p, t.Action, nil, t.Resources, t.Context); err != nil {
+			return err
+		}
 	}
-	if len(t.Resources) == 0 {
-		t.Resources = []string{"*"}
+	for i := range t.Extra {
+		c := &t.Extra[i]
+		if err := g.check(ctx, ep.Def, p, c.Action, c.OrActions, c.Resources, c.Context); err != nil {
+			return err
+		}
 	}
-	for _, res := range t.Resources {
+	return nil
+}
+
+// check asks whether p may perform action (or one of the alternatives in
+// or) on every resource ("*" when none), and returns the AccessDenied of
+// action's first denied resource.
+func (g *Gateway) check(ctx context.Context, def *awsapi.Service, p *principal.Principal, action string, or, resources []string, c map[string][]string) error {
+	if len(resources) == 0 {
+		resources = []string{"*"}
+	}
+	for _, res := range resources {
 		d, err := g.deps.Authz.Authorize(ctx, authz.Request{
 			Principal: p,
-			Action:    t.Action,
+			Action:    action,
 			Resources: []string{res},
-			Context:   t.Context,
+			Context:   c,
 		})
 		if err != nil {
 			return err
 		}
-		if !d.Allowed {
-			return accessDenied(ep.Def, d.Message)
+		if d.Allowed {
+			continue
+		}
+		allowed := false
+		for _, alt := range or {
+			da, err := g.deps.Authz.Authorize(ctx, authz.Request{Principal: p, Action: alt, Resources: []string{res}, Context: c})
+			if err != nil {
+				return err
+			}
+			if allowed = da.Allowed; allowed {
+				break
+			}
+		}
+		if !allowed {
+			return accessDenied(def, d.Message)
 		}
 	}
 	return nil

@@ -69,6 +69,26 @@ type Target struct {
 	Resources []string
 	// Context holds service condition keys (ecs:cluster, iam:PassedToService...).
 	Context map[string][]string
+	// Extra are the further checks AWS makes for the same request, e.g.
+	// ecs:TagResource when a create call carries tags (tag-on-create), or
+	// sts:TagSession when AssumeRole passes session tags. They are asked in
+	// order after Action, every one must allow, and the first denial is the
+	// request's AccessDenied.
+	Extra []Check
+}
+
+// Check is one additional authorization a request needs.
+type Check struct {
+	// Action is "prefix:Action"; its denial message is the one returned.
+	Action string
+	// OrActions are alternatives: the check passes when Action or any of
+	// them is allowed (CloudWatch Logs tags a new log group with either
+	// logs:TagResource or logs:TagLogGroup).
+	OrActions []string
+	// Resources are ARNs; empty means "*".
+	Resources []string
+	// Context holds the condition keys of this check.
+	Context map[string][]string
 }
 
 // Describer is implemented by service APIs that name the IAM action and

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright berth authors
 
-// Package sdkhttp holds the HTTP transport berth's own aws-sdk-go-v2
-// clients use (the agent, the simulator, `berth up`, tests).
+// Package sdkhttp holds an HTTP transport for aws-sdk-go-v2 clients that
+// talk to a berth on loopback with retries off: test clients
+// (testutil.Config, acstest) and `berth up`'s first-run setup. The agent
+// keeps the SDK's default client, whose retryer retries the error below.
 //
 // smithy-go closes a request's body as soon as the round trip returns
 // (transport/http/client.go, ClientHandler.Handle), while net/http's

@@ -61,6 +61,20 @@ var iamARNFields = map[string]string{
 // iam:ResourceTag/*.
 var iamTagKinds = map[string]bool{"role": true, "user": true, "instance-profile": true, "policy": true}
 
+// iamTagOnCreate names, for the create operations that take Tags, the
+// tagging action AWS also authorizes when the request carries tags (tag-on-
+// create: creating a tagged role needs iam:CreateRole and iam:TagRole).
+var iamTagOnCreate = map[string]string{
+	"CreateRole":                  "iam:TagRole",
+	"CreateUser":                  "iam:TagUser",
+	"CreatePolicy":                "iam:TagPolicy",
+	"CreateInstanceProfile":       "iam:TagInstanceProfile",
+	"CreateOpenIDConnectProvider": "iam:TagOpenIDConnectProvider",
+	"CreateSAMLProvider":          "iam:TagSAMLProvider",
+	"CreateVirtualMFADevice":      "iam:TagMFADevice",
+	"UploadServerCertificate":     "iam:TagServerCertificate",
+}
+
 // iamListKinds gives the resource AWS names when it denies a List call that
 // has no resource type: the entity kind's ARN with the path prefix.
 var iamListKinds = map[string]string{
@@ -71,7 +85,8 @@ var iamListKinds = map[string]string{
 	"ListInstanceProfiles": "instance-profile",
 }
 
-// AuthzTarget implements gateway.Describer.
+// AuthzTarget implements gateway.Describer. A create call that carries tags
+// also needs the tagging action of the new entity (iamTagOnCreate).
 func (d IAM) AuthzTarget(ctx context.Context, op string, in any) (gateway.Target, error) {
 	action, ok := actionmap.ForOperation("iam", op)
 	if !ok {
@@ -98,6 +113,11 @@ func (d IAM) AuthzTarget(ctx context.Context, op string, in any) (gateway.Target
 	t.Context = d.context(op, in)
 	if len(t.Resources) == 1 {
 		t.Context = d.resourceTags(ctx, t.Context, t.Resources[0])
+	}
+	if tagAction, ok := iamTagOnCreate[op]; ok {
+		if pairs := tags(in, "Tags"); len(pairs) > 0 {
+			t.Extra = []gateway.Check{{Action: tagAction, Resources: t.Resources, Context: tagContext(nil, pairs, nil)}}
+		}
 	}
 	return t, nil
 }

@@ -23,6 +23,8 @@ var _ gateway.Describer = (*Service)(nil)
 // GetAuthorizationToken and the registry-wide operations on "*". The
 // context carries aws:ResourceTag/* of an existing repository, and
 // aws:RequestTag/* with aws:TagKeys for the tags a request carries.
+// CreateRepository with tags is also checked for ecr:TagResource on the
+// new repository.
 func (s *Service) AuthzTarget(ctx context.Context, op string, in any) (gateway.Target, error) {
 	action, ok := actionmap.ForOperation("ecr", op)
 	if !ok {
@@ -56,6 +58,11 @@ func (s *Service) AuthzTarget(ctx context.Context, op string, in any) (gateway.T
 	case *ecrapi.CreateRepositoryInput:
 		t.Resources = []string{s.repoARN(account, str(v.RepositoryName))}
 		t.Context = requestTags(v.Tags)
+		if len(v.Tags) > 0 {
+			// Tag-on-create: tags need ecr:TagResource as well (ECR user
+			// guide, "Using Tag-Based Access Control").
+			t.Extra = []gateway.Check{{Action: "ecr:TagResource", Resources: t.Resources, Context: requestTags(v.Tags)}}
+		}
 	default:
 		if name := field(in, "RepositoryName"); name != "" {
 			t.Resources = []string{s.repoARN(account, name)}

@@ -27,6 +27,7 @@ const (
 	keyTaskMemory         = "ecs:task-memory"
 	keyPrivileged         = "ecs:privileged"
 	keyCompat             = "ecs:compute-compatibility"
+	keyCreateAction       = "ecs:CreateAction"
 )
 
 // AuthzTarget implements gateway.Describer: each ECS operation is
@@ -36,7 +37,8 @@ const (
 // operations with no resource type), with the ecs: condition keys of the
 // request, aws:RequestTag/* and aws:TagKeys for the tags it carries, and
 // aws:ResourceTag/* (and ecs:ResourceTag/*) when it acts on one existing
-// resource that has tags.
+// resource that has tags. A create call that carries tags also needs
+// ecs:TagResource on the new resource (see tagOnCreate).
 //
 // The gateway's Target carries one context for all resources, so resource
 // tags are supplied only for single-resource requests.
@@ -96,13 +98,21 @@ func (d *describe) clusterName(ref *string) string {
 	return name
 }
 
+// tags sets aws:RequestTag/KEY (an empty value too: the key is then
+// present with "") and aws:TagKeys.
 func (d *describe) tags(tags []ecsapi.Tag) {
-	var keys []string
+	if len(tags) == 0 {
+		return
+	}
+	if d.t.Context == nil {
+		d.t.Context = map[string][]string{}
+	}
+	keys := make([]string, 0, len(tags))
 	for _, t := range tags {
-		d.set("aws:RequestTag/"+deref(t.Key), deref(t.Value))
+		d.t.Context["aws:RequestTag/"+deref(t.Key)] = []string{deref(t.Value)}
 		keys = append(keys, deref(t.Key))
 	}
-	d.set("aws:TagKeys", keys...)
+	d.t.Context["aws:TagKeys"] = keys
 }
 
 // child returns the long ARN of a cluster's child resource referenced by
@@ -142,6 +152,7 @@ func (d *describe) describe(op string, in any) {
 		d.res(d.s.clusterARN(name))
 		d.tags(v.Tags)
 		d.set(keyCapacityProvider, v.CapacityProviders...)
+		d.tagOnCreate(op, d.s.clusterARN(name), v.Tags)
 	case *ecsapi.DeleteClusterInput:
 		d.res(d.cluster(v.Cluster))
 	case *ecsapi.UpdateClusterInput:
@@ -161,6 +172,7 @@ func (d *describe) describe(op string, in any) {
 	case *ecsapi.RegisterContainerInstanceInput:
 		d.res(d.cluster(v.Cluster))
 		d.tags(v.Tags)
+		d.tagOnCreate(op, d.s.ecsARN("container-instance/"+d.clusterName(v.Cluster)+"/*"), v.Tags)
 	case *ecsapi.DeregisterContainerInstanceInput:
 		d.res(d.cluster(v.Cluster))
 	case *ecsapi.ListContainerInstancesInput:
@@ -207,6 +219,7 @@ func (d *describe) describe(op string, in any) {
 		for _, c := range v.CapacityProviderStrategy {
 			d.set(keyCapacityProvider, deref(c.CapacityProvider))
 		}
+		d.tagOnCreate(op, d.s.ecsARN("task/"+d.clusterName(v.Cluster)+"/*"), v.Tags)
 	case *ecsapi.StartTaskInput:
 		d.res(d.taskDef(deref(v.TaskDefinition)))
 		d.set(keyCluster, d.cluster(v.Cluster))
@@ -218,10 +231,12 @@ func (d *describe) describe(op string, in any) {
 		d.set(keyContainerInstances, insts...)
 		d.tags(v.Tags)
 		d.setBool(keyExecCmd, v.EnableExecuteCommand)
+		d.tagOnCreate(op, d.s.ecsARN("task/"+name+"/*"), v.Tags)
 	case *ecsapi.RegisterTaskDefinitionInput:
 		d.res(d.s.ecsARN("task-definition/" + deref(v.Family) + ":*"))
 		d.tags(v.Tags)
 		d.registerKeys(v)
+		d.tagOnCreate(op, d.s.ecsARN("task-definition/"+deref(v.Family)+":*"), v.Tags)
 	case *ecsapi.DeleteTaskDefinitionsInput:
 		for _, ref := range v.TaskDefinitions {
 			d.res(d.taskDef(ref))
@@ -240,6 +255,7 @@ func (d *describe) describe(op string, in any) {
 		for _, c := range v.CapacityProviderStrategy {
 			d.set(keyCapacityProvider, deref(c.CapacityProvider))
 		}
+		d.tagOnCreate(op, d.s.serviceARN(name, deref(v.ServiceName)), v.Tags)
 	case *ecsapi.UpdateServiceInput:
 		d.res(d.child(d.clusterName(v.Cluster), "service", deref(v.Service)))
 		d.set(keyCluster, d.cluster(v.Cluster))
@@ -268,6 +284,25 @@ func (d *describe) describe(op string, in any) {
 	case *ecsapi.ListTagsForResourceInput:
 		d.res(deref(v.ResourceArn))
 	}
+}
+
+// tagOnCreate adds the check AWS makes when a create call carries tags
+// ("Grant permission to tag resources on creation", ECS developer guide):
+// ecs:TagResource on the new resource with the request's tags and
+// ecs:CreateAction naming the operation. Without tags there is none.
+func (d *describe) tagOnCreate(op, resource string, tags []ecsapi.Tag) {
+	if len(tags) == 0 {
+		return
+	}
+	c := make(map[string][]string, len(tags)+2)
+	keys := make([]string, 0, len(tags))
+	for _, t := range tags {
+		c["aws:RequestTag/"+deref(t.Key)] = []string{deref(t.Value)}
+		keys = append(keys, deref(t.Key))
+	}
+	c["aws:TagKeys"] = keys
+	c[keyCreateAction] = []string{op}
+	d.t.Extra = append(d.t.Extra, gateway.Check{Action: "ecs:TagResource", Resources: []string{resource}, Context: c})
 }
 
 func (d *describe) instances(cluster *string, refs []string) {

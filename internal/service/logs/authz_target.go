@@ -20,7 +20,8 @@ var _ gateway.Describer = (*Service)(nil)
 // log stream's (...:log-group:NAME:log-stream:STREAM); "*" for
 // DescribeLogGroups, which has no resource type — with aws:RequestTag/*
 // and aws:TagKeys for the tags a request carries and aws:ResourceTag/*
-// for an existing group's tags. A request too malformed to name its
+// for an existing group's tags; CreateLogGroup with tags also needs
+// logs:TagResource or logs:TagLogGroup. A request too malformed to name its
 // resource is authorized on "*"; the handler then refuses it.
 func (s *Service) AuthzTarget(ctx context.Context, op string, in any) (gateway.Target, error) {
 	action, ok := actionmap.ForOperation("logs", op)
@@ -92,7 +93,26 @@ func (s *Service) AuthzTarget(ctx context.Context, op string, in any) (gateway.T
 	if len(ctxKeys) > 0 {
 		t.Context = ctxKeys
 	}
+	if _, ok := in.(*logsapi.CreateLogGroupInput); ok && len(reqTags) > 0 {
+		t.Extra = []gateway.Check{tagOnCreate(t.Resources, reqTags)}
+	}
 	return t, nil
+}
+
+// tagOnCreate is the check CreateLogGroup with tags needs besides
+// logs:CreateLogGroup: "To assign tags when you create a log group, you
+// must have either the logs:TagResource or logs:TagLogGroup permission"
+// (CreateLogGroup API reference).
+func tagOnCreate(resources []string, tags map[string]string) gateway.Check {
+	c := make(map[string][]string, len(tags)+1)
+	keys := make([]string, 0, len(tags))
+	for k, v := range tags {
+		c["aws:RequestTag/"+k] = []string{v}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	c["aws:TagKeys"] = keys
+	return gateway.Check{Action: "logs:TagResource", OrActions: []string{"logs:TagLogGroup"}, Resources: resources, Context: c}
 }
 
 // arnGroup returns the group a tagging request's ARN names, or "".

@@ -41,7 +41,9 @@ var ErrAssumeDenied = errors.New("sts: role may not be assumed")
 // berth has no MFA devices, so no code can be valid.
 var errMFAUnsupported = errors.New("sts: MFA devices are not supported")
 
-// AssumeRole implements stsapi.API.
+// AssumeRole implements stsapi.API. It runs behind the gateway, which has
+// authorized the request with AuthzTarget's checks (the role's trust policy
+// among them); this does the role's other rules and mints the session.
 func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleInput) (*stsapi.AssumeRoleOutput, error) {
 	if err := validateAssumeRole(in); err != nil {
 		return nil, err
@@ -84,19 +86,9 @@ func (s *Service) AssumeRole(ctx context.Context, in *stsapi.AssumeRoleInput) (*
 		sourceIdentity = *in.SourceIdentity
 	}
 
-	reqCtx := assumeContext(in, p)
-	actions := []string{ActionAssumeRole}
-	if len(in.Tags) > 0 || len(inherited) > 0 {
-		actions = append(actions, ActionTagSession)
-	}
-	if in.SourceIdentity != nil {
-		actions = append(actions, ActionSetSourceIdentity)
-	}
-	for _, action := range actions {
-		if err := s.judge(ctx, AssumeRequest{Caller: p, Role: role, Action: action, Context: reqCtx}, p.ARN); err != nil {
-			return nil, err
-		}
-	}
+	// The trust policy (sts:AssumeRole, sts:TagSession,
+	// sts:SetSourceIdentity) was evaluated by the gateway before this ran,
+	// with the caller's identity policies: see AuthzTarget.
 
 	duration, err := assumeDuration(in.DurationSeconds, role, chained)
 	if err != nil {

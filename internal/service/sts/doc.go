@@ -9,18 +9,21 @@
 //
 // # Who checks what
 //
-// The gateway authenticates the caller and checks the caller's identity
-// policies (sts:AssumeRole on the role ARN, see AuthzTarget) before a
-// handler runs. This package does the role's side: it looks the role up
-// (RoleLookup), asks the TrustJudge whether the role's trust policy lets the
-// caller assume it, validates the request as STS does, and mints the
-// credentials.
+// The gateway authenticates the caller and authorizes AssumeRole once, for
+// both sides (see AuthzTarget): sts:AssumeRole on the role ARN, plus
+// sts:TagSession and sts:SetSourceIdentity when the request needs them,
+// each evaluated by the policy engine with the caller's identity policies
+// and the role's trust policy as the resource-based policy. This package
+// then looks the role up (RoleLookup), applies STS's own rules and mints
+// the credentials. The TrustJudge is asked only for service-initiated
+// assumes (AssumeRoleAsService), which do not pass through the gateway.
 //
+//	gateway: AuthzTarget
+//	  → validate (model constraints, session tags)  ValidationError / InvalidParameterValue
+//	  → sts:AssumeRole [+ sts:TagSession] [+ sts:SetSourceIdentity]  identity + trust policy
 //	AssumeRole(in)
-//	  → validate (model constraints, tags)      ValidationError / InvalidParameterValue
 //	  → caller may assume roles at all?          AccessDenied (root, no principal)
 //	  → RoleLookup.RoleByARN                      missing role → AccessDenied, same message as a trust denial
-//	  → TrustJudge: sts:AssumeRole [+ sts:TagSession] [+ sts:SetSourceIdentity]
 //	  → duration: 900 ≤ d ≤ MaxSessionDuration, ≤ 1 h when chaining
 //	  → session policies: inline + PolicyLookup (captured now), packed size
 //	  → mint ASIA… key, secret, token → Session record in the store → answer

@@ -67,7 +67,7 @@ type RoleLookup interface {
 	RoleByARN(ctx context.Context, arn string) (*Role, error)
 }
 
-// Actions the TrustJudge is asked about.
+// Actions a role's trust policy is asked about.
 const (
 	ActionAssumeRole        = "sts:AssumeRole"
 	ActionTagSession        = "sts:TagSession"
@@ -104,8 +104,10 @@ type Decision struct {
 	Message string
 }
 
-// TrustJudge evaluates role trust policies. The policy engine implements
-// it; the control plane wires it. Implementations are safe for concurrent
+// TrustJudge evaluates role trust policies for service-initiated assumes
+// (AssumeRoleAsService); a caller's AssumeRole is authorized by the gateway
+// (AuthzTarget). The policy engine implements it; the control plane wires
+// it. Implementations are safe for concurrent
 // use.
 type TrustJudge interface {
 	AllowAssume(ctx context.Context, req AssumeRequest) (Decision, error)

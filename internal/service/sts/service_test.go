@@ -57,6 +57,15 @@ func TestService_AuthzTarget_Operations(t *testing.T) {
 	}{
 		{
 			name: "AssumeRole names the role and the request context", op: "AssumeRole",
+			in: assumeIn("y", func(in *stsapi.AssumeRoleInput) { in.ExternalId = ptr("ext-1") }),
+			want: gateway.Target{
+				Action:    "sts:AssumeRole",
+				Resources: []string{"arn:aws:iam::123456789012:role/team/y"},
+				Context:   map[string][]string{"sts:RoleSessionName": {"sess"}, "sts:ExternalId": {"ext-1"}},
+			},
+		},
+		{
+			name: "AssumeRole with session tags also needs sts:TagSession", op: "AssumeRole",
 			in: assumeIn("y", func(in *stsapi.AssumeRoleInput) { in.ExternalId, in.Tags = ptr("ext-1"), tags("Team", "red") }),
 			want: gateway.Target{
 				Action:    "sts:AssumeRole",
@@ -65,6 +74,28 @@ func TestService_AuthzTarget_Operations(t *testing.T) {
 					"sts:RoleSessionName": {"sess"}, "sts:ExternalId": {"ext-1"},
 					"aws:RequestTag/Team": {"red"}, "aws:TagKeys": {"Team"},
 				},
+				Extra: []gateway.Check{{
+					Action:    "sts:TagSession",
+					Resources: []string{"arn:aws:iam::123456789012:role/team/y"},
+					Context: map[string][]string{
+						"sts:RoleSessionName": {"sess"}, "sts:ExternalId": {"ext-1"},
+						"aws:RequestTag/Team": {"red"}, "aws:TagKeys": {"Team"},
+					},
+				}},
+			},
+		},
+		{
+			name: "AssumeRole with a source identity also needs sts:SetSourceIdentity", op: "AssumeRole",
+			in: assumeIn("y", func(in *stsapi.AssumeRoleInput) { in.SourceIdentity = ptr("alice") }),
+			want: gateway.Target{
+				Action:    "sts:AssumeRole",
+				Resources: []string{"arn:aws:iam::123456789012:role/team/y"},
+				Context:   map[string][]string{"sts:RoleSessionName": {"sess"}, "sts:SourceIdentity": {"alice"}},
+				Extra: []gateway.Check{{
+					Action:    "sts:SetSourceIdentity",
+					Resources: []string{"arn:aws:iam::123456789012:role/team/y"},
+					Context:   map[string][]string{"sts:RoleSessionName": {"sess"}, "sts:SourceIdentity": {"alice"}},
+				}},
 			},
 		},
 		{
