@@ -21,6 +21,7 @@ import (
 	"github.com/berthdev/berth/internal/acs/wire"
 	"github.com/berthdev/berth/internal/agentapi"
 	"github.com/berthdev/berth/internal/awsapi/ecsapi"
+	"github.com/berthdev/berth/internal/testutil/poll"
 )
 
 const (
@@ -168,13 +169,7 @@ func decode[T any](t *testing.T, f frame) T {
 // eventually polls cond until it holds or the timeout passes.
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	poll.Until(t, timeout, what, cond)
 }
 
 // fastConfig shortens every interval for tests.

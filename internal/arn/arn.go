@@ -64,3 +64,17 @@ func Root(account string) string { return IAM(account, "root") }
 func New(service, region, account, resource string) string {
 	return ARN{Partition: Partition, Service: service, Region: region, AccountID: account, Resource: resource}.String()
 }
+
+// IsAccountID reports whether s is an AWS account id: twelve decimal
+// digits.
+func IsAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

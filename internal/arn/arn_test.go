@@ -32,3 +32,23 @@ func TestParse(t *testing.T) {
 		})
 	}
 }
+
+func TestIsAccountID(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"123456789012", true},
+		{"000000000000", true},
+		{"12345678901", false},
+		{"1234567890123", false},
+		{"12345678901a", false},
+		{"", false},
+		{"12345678901٣", false}, // a non-ASCII digit
+	}
+	for _, tc := range tests {
+		if got := IsAccountID(tc.in); got != tc.want {
+			t.Errorf("IsAccountID(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}

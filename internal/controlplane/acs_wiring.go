@@ -5,8 +5,6 @@ package controlplane
 
 import (
 	"context"
-	"crypto/rand"
-	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -121,24 +119,9 @@ type storeKeys struct{ st *store.Store }
 var _ acs.KeySource = storeKeys{}
 
 func (k storeKeys) CredentialsIDKey(ctx context.Context) ([]byte, error) {
-	key := k.st.Prefix() + "acs/credentials-id-key"
-	fresh := make([]byte, 32)
-	if _, err := rand.Read(fresh); err != nil {
-		return nil, err
-	}
-	resp, err := k.st.KV().Txn(ctx, store.TxnRequest{
-		If:   []store.Cmp{{Key: key, Target: store.CmpCreateRevision, Op: store.CmpEqual, Rev: 0}},
-		Then: []store.TxnOp{{Type: store.TxnPut, Key: key, Value: fresh}},
-		Else: []store.TxnOp{{Type: store.TxnGet, Key: key}},
-	})
+	key, err := k.st.Secret(ctx, "acs/credentials-id-key")
 	if err != nil {
 		return nil, fmt.Errorf("controlplane: credentials-id key: %w", err)
 	}
-	if resp.Succeeded {
-		return fresh, nil
-	}
-	if len(resp.Results) == 0 || len(resp.Results[0].KVs) == 0 {
-		return nil, errors.New("controlplane: credentials-id key vanished")
-	}
-	return resp.Results[0].KVs[0].Value, nil
+	return key, nil
 }

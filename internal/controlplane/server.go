@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/berthdev/berth/internal/arn"
 	"github.com/berthdev/berth/internal/gateway"
 	"github.com/berthdev/berth/internal/iam/authz"
 	"github.com/berthdev/berth/internal/logkey"
@@ -105,7 +106,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.AccountID == "" {
 		cfg.AccountID = "000000000000"
 	}
-	if !isAccountID(cfg.AccountID) {
+	if !arn.IsAccountID(cfg.AccountID) {
 		return nil, fmt.Errorf("controlplane: --account-id %q must be 12 digits", cfg.AccountID)
 	}
 	switch cfg.AuthMode {
@@ -125,18 +126,6 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps.Clock = time.Now
 	}
 	return &Server{cfg: cfg, deps: deps, log: deps.Logger}, nil
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // Start opens the store, builds the services, bootstraps the root key and

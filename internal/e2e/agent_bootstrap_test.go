@@ -45,30 +45,12 @@ func newLoopbackEnv(t *testing.T) *loopbackEnv {
 	root := cp.RootConfig()
 	e := &loopbackEnv{bin: testutil.Binary(t), cp: cp, root: root, ecs: ecs.NewFromConfig(root), iam: iam.NewFromConfig(root),
 		s3: s3.NewFromConfig(root, func(o *s3.Options) { o.UsePathStyle = true })}
-	ctx := context.Background()
-	rep, err := firstrun.Ensure(ctx, firstrun.FromSDK(e.iam, e.ecs))
-	if err != nil || !rep.Complete() {
-		t.Fatalf("firstrun.Ensure: %v\n%s", err, rep)
-	}
-	run, err := ec2.NewFromConfig(root).RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-berth"),
-		MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
-		IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String(firstrun.ProfileName)}})
-	if err != nil {
-		t.Fatalf("RunInstances: %v", err)
-	}
-	var token string
-	for _, tg := range run.Instances[0].Tags {
-		if aws.ToString(tg.Key) == "berth:join-token" {
-			token = aws.ToString(tg.Value)
-		}
-	}
+	token := firstRunInstance(t, root)
 	creds := freeAddr(t, "127.0.0.1")
 	e.env = []string{"HOME=" + t.TempDir(), "ECS_BACKEND_HOST=" + cp.URL, "ECS_DATADIR=" + filepath.Join(t.TempDir(), "agent"),
 		"BERTH_IMDS_ADDR=" + freeAddr(t, "127.0.0.1"), "BERTH_CREDENTIALS_ADDR=" + creds, "BERTH_CREDENTIALS_ENDPOINT=" + creds,
 		"BERTH_NETFILTER=false", "BERTH_JOIN_TOKEN=" + token}
-	if h := os.Getenv("DOCKER_HOST"); h != "" {
-		e.env = append(e.env, "DOCKER_HOST="+h)
-	}
+	e.env = append(e.env, dockerHostEnv()...)
 	return e
 }
 

@@ -9,8 +9,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -24,12 +22,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"golang.org/x/sys/unix"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/berthdev/berth/internal/agent/agenttest"
 	"github.com/berthdev/berth/internal/agent/docker"
+	"github.com/berthdev/berth/internal/firstrun"
 )
 
 // agentProc is a `berth agent` process whose log goes to a file.
@@ -198,6 +199,50 @@ func runTask(t testing.TB, c *ecs.Client, family string) string {
 	return aws.ToString(out.Tasks[0].TaskArn)
 }
 
+// launchInstance runs one EC2 instance with the instance profile named
+// profile and returns its join token.
+func launchInstance(t testing.TB, cfg aws.Config, profile string) string {
+	t.Helper()
+	run, err := ec2.NewFromConfig(cfg).RunInstances(context.Background(), &ec2.RunInstancesInput{ImageId: aws.String("ami-berth"),
+		MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String(profile)}})
+	if err != nil {
+		t.Fatalf("RunInstances: %v", err)
+	}
+	return joinToken(run.Instances[0])
+}
+
+// joinToken returns an instance's berth:join-token tag ("" without one).
+func joinToken(inst ec2types.Instance) string {
+	var token string
+	for _, tg := range inst.Tags {
+		if aws.ToString(tg.Key) == "berth:join-token" {
+			token = aws.ToString(tg.Value)
+		}
+	}
+	return token
+}
+
+// firstRunInstance sets the account up as `berth up` does (firstrun.Ensure)
+// and launches an instance with berth's instance profile; it returns the
+// instance's join token.
+func firstRunInstance(t testing.TB, cfg aws.Config) string {
+	t.Helper()
+	rep, err := firstrun.Ensure(context.Background(), firstrun.FromSDK(iam.NewFromConfig(cfg), ecs.NewFromConfig(cfg)))
+	if err != nil || !rep.Complete() {
+		t.Fatalf("firstrun.Ensure: %v\n%s", err, rep)
+	}
+	return launchInstance(t, cfg, firstrun.ProfileName)
+}
+
+// dockerHostEnv passes DOCKER_HOST on to a child when the test has it.
+func dockerHostEnv() []string {
+	if h := os.Getenv("DOCKER_HOST"); h != "" {
+		return []string{"DOCKER_HOST=" + h}
+	}
+	return nil
+}
+
 // removeContainer force-removes a task's container at the end of the test.
 func removeContainer(t testing.TB, eng *docker.Engine, id string) {
 	t.Cleanup(func() {
@@ -210,63 +255,14 @@ func removeContainer(t testing.TB, eng *docker.Engine, id string) {
 // agenttestEngine returns the Docker Engine (skipping without one).
 func agenttestEngine(t testing.TB) *docker.Engine { return agenttest.Docker(t) }
 
-// inNetNS runs f on an OS thread that has entered the network namespace
-// ns (one the test made), after checking by inode that the thread really
-// is in it; sockets f creates live in ns whatever thread uses them later.
-// It fails the test rather than run f anywhere else.
-func inNetNS(t testing.TB, ns string, f func()) {
-	t.Helper()
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		self := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
-		orig, err := os.Open(self)
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- err
-			return
-		}
-		defer orig.Close()
-		target, err := os.Open("/var/run/netns/" + ns)
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- err
-			return
-		}
-		defer target.Close()
-		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("setns %s: %w", ns, err)
-			return
-		}
-		var want, got unix.Stat_t
-		err = errors.Join(unix.Fstat(int(target.Fd()), &want), unix.Stat(self, &got))
-		if err == nil && want.Ino != got.Ino {
-			err = fmt.Errorf("thread is in netns inode %d, not %s (%d)", got.Ino, ns, want.Ino)
-		}
-		if err == nil {
-			f()
-		}
-		if rerr := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); rerr != nil {
-			errc <- errors.Join(err, fmt.Errorf("restoring the network namespace: %w", rerr)) // the thread stays locked and dies
-			return
-		}
-		runtime.UnlockOSThread()
-		errc <- err
-	}()
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
-}
-
 // netnsClient is an HTTP client whose every connection is dialled inside
 // the network namespace ns.
-func netnsClient(t testing.TB, ns string, timeout time.Duration) *http.Client {
+func netnsClient(t testing.TB, ns *agenttest.NetNS, timeout time.Duration) *http.Client {
 	tr := &http.Transport{Proxy: nil, DisableKeepAlives: true,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			var c net.Conn
 			var err error
-			inNetNS(t, ns, func() { c, err = (&net.Dialer{Timeout: timeout}).DialContext(ctx, "tcp4", addr) })
+			ns.Do(t, func() { c, err = (&net.Dialer{Timeout: timeout}).DialContext(ctx, "tcp4", addr) })
 			return c, err
 		}}
 	return &http.Client{Transport: tr, Timeout: timeout}

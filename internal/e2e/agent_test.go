@@ -63,29 +63,11 @@ func newAgentEnv(t testing.TB) (*agentEnv, *agentEnvDocker) {
 	cfg := cp.RootConfig()
 	e := &agentEnv{bin: testutil.Binary(t), cp: cp, ecs: ecs.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg), gw: gw,
 		imds: freeAddr(t, gw), creds: freeAddr(t, gw), comment: comment}
-	ctx := context.Background()
-	rep, err := firstrun.Ensure(ctx, firstrun.FromSDK(e.iam, e.ecs))
-	if err != nil || !rep.Complete() {
-		t.Fatalf("firstrun.Ensure: %v\n%s", err, rep)
-	}
-	run, err := ec2.NewFromConfig(cfg).RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-berth"),
-		MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
-		IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String(firstrun.ProfileName)}})
-	if err != nil {
-		t.Fatalf("RunInstances: %v", err)
-	}
-	var token string
-	for _, tg := range run.Instances[0].Tags {
-		if aws.ToString(tg.Key) == "berth:join-token" {
-			token = aws.ToString(tg.Value)
-		}
-	}
+	token := firstRunInstance(t, cfg)
 	e.env = []string{"HOME=" + t.TempDir(), "ECS_BACKEND_HOST=" + cp.URL, "ECS_DATADIR=" + filepath.Join(t.TempDir(), "agent"),
 		"BERTH_IMDS_ADDR=" + e.imds, "BERTH_CREDENTIALS_ADDR=" + e.creds, "BERTH_CREDENTIALS_ENDPOINT=169.254.170.2:80",
 		"BERTH_JOIN_TOKEN=" + token}
-	if h := os.Getenv("DOCKER_HOST"); h != "" {
-		e.env = append(e.env, "DOCKER_HOST="+h)
-	}
+	e.env = append(e.env, dockerHostEnv()...)
 	return e, &agentEnvDocker{probe: agenttest.ProbeImage(t, eng), whoami: whoamiImage(t, eng)}
 }
 
@@ -294,18 +276,7 @@ func TestAgent_NoCreateCluster_ExitsNamingPermission(t *testing.T) {
 	if out, err := ecs.NewFromConfig(cfg).ListClusters(ctx, &ecs.ListClustersInput{}); err != nil || len(out.ClusterArns) != 0 {
 		t.Fatalf("ListClusters = %v, %v: want no cluster at all", out, err)
 	}
-	run, err := ec2.NewFromConfig(cfg).RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-berth"),
-		MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
-		IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String(name)}})
-	if err != nil {
-		t.Fatalf("RunInstances: %v", err)
-	}
-	var token string
-	for _, tg := range run.Instances[0].Tags {
-		if aws.ToString(tg.Key) == "berth:join-token" {
-			token = aws.ToString(tg.Value)
-		}
-	}
+	token := launchInstance(t, cfg, name)
 	env := []string{"HOME=" + t.TempDir(), "ECS_BACKEND_HOST=" + cp.URL, "ECS_DATADIR=" + filepath.Join(t.TempDir(), "agent"),
 		"BERTH_IMDS_ADDR=" + freeAddr(t, "127.0.0.1"), "BERTH_CREDENTIALS_ADDR=" + freeAddr(t, "127.0.0.1"),
 		"BERTH_NETFILTER=false", "BERTH_JOIN_TOKEN=" + token, "DOCKER_HOST=unix://" + filepath.Join(t.TempDir(), "no-docker.sock")}

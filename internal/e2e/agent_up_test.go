@@ -80,13 +80,6 @@ func TestAgent_Up_Binary(t *testing.T) {
 	}
 }
 
-func dockerHostEnv() []string {
-	if h := os.Getenv("DOCKER_HOST"); h != "" {
-		return []string{"DOCKER_HOST=" + h}
-	}
-	return nil
-}
-
 // TestAgent_Up_NetNS_MetadataAt169254 runs `berth up --imds-addr
 // 169.254.169.254:80 --netfilter true` inside a network namespace the test
 // made (its "host"), with a second namespace as a bridge container:
@@ -147,7 +140,7 @@ func TestAgent_Up_NetNS_MetadataAt169254(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	hc := netnsClient(t, host.Name, 5*time.Second)
+	hc := netnsClient(t, host, 5*time.Second)
 	req, _ := http.NewRequest(http.MethodPut, "http://169.254.169.254/latest/api/token", nil)
 	req.Header.Set("X-aws-ec2-metadata-token-ttl-seconds", "60")
 	resp, err := hc.Do(req)
@@ -175,7 +168,7 @@ func TestAgent_Up_NetNS_MetadataAt169254(t *testing.T) {
 	}
 	t.Logf("assigned by the agent: %s", strings.TrimSpace(string(addrs)))
 
-	_, err = netnsClient(t, ctr.Name, time.Second).Get("http://169.254.169.254/latest/meta-data/")
+	_, err = netnsClient(t, ctr, time.Second).Get("http://169.254.169.254/latest/meta-data/")
 	var ne net.Error
 	if !errors.As(err, &ne) || !ne.Timeout() {
 		t.Errorf("bridge container → 169.254.169.254: %v; want a timeout (dropped by the lockdown)", err)

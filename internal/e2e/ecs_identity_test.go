@@ -34,12 +34,7 @@ func hostIdentity(t *testing.T, cp *testutil.ControlPlane) (id, doc, sig string)
 		t.Fatal(err)
 	}
 	inst := run.Instances[0]
-	var token string
-	for _, tg := range inst.Tags {
-		if aws.ToString(tg.Key) == "berth:join-token" {
-			token = aws.ToString(tg.Value)
-		}
-	}
+	token := joinToken(inst)
 	hostCall := func(method, path, bearer string, body, v any) {
 		t.Helper()
 		b, _ := json.Marshal(body)

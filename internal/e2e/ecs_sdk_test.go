@@ -22,6 +22,7 @@ import (
 	"github.com/berthdev/berth/internal/agent/acs"
 	"github.com/berthdev/berth/internal/simagent"
 	"github.com/berthdev/berth/internal/testutil"
+	"github.com/berthdev/berth/internal/testutil/poll"
 )
 
 // runFleet runs a simulated fleet against cp until the test ends.
@@ -48,13 +49,7 @@ func runFleet(t *testing.T, cfg simagent.Config, awsCfg aws.Config) *simagent.Fl
 // sdkWait polls cond every 50 ms until it holds or 60 s pass.
 func sdkWait(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	poll.Until(t, 60*time.Second, what, cond)
 }
 
 // TestSDK_ECS_ServiceOfTwentyStaysAtTwenty: a service of 20 on simulated

@@ -10,6 +10,13 @@
 //	  → decode input (protocol codec) → authorize (every operation)
 //	  → invoke the service → encode output or the protocol's error shape
 //
+// Authorization asks about the Target a service's Describer names (action,
+// resources, condition keys) and then about the Target's Extra checks,
+// which stand for the further authorizations AWS makes for one request:
+// the tagging action when a create call carries tags (tag-on-create),
+// sts:TagSession and sts:SetSourceIdentity on AssumeRole. All must allow;
+// the first denial is the answer.
+//
 // The gateway knows services only through their generated descriptors
 // (awsapi.Service) and the API value that implements them; it never
 // imports a service package.

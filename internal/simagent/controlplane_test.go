@@ -17,6 +17,7 @@ import (
 	"github.com/berthdev/berth/internal/agent/acs"
 	"github.com/berthdev/berth/internal/simagent"
 	"github.com/berthdev/berth/internal/testutil"
+	"github.com/berthdev/berth/internal/testutil/poll"
 )
 
 // TestFleet_ControlPlane_RunTask: 50 simulated instances register with a
@@ -120,11 +121,5 @@ func TestFleet_ControlPlane_RunTask(t *testing.T) {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	poll.Until(t, 60*time.Second, what, cond)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/berthdev/berth/internal/agent/acs"
 	"github.com/berthdev/berth/internal/agentapi"
 	"github.com/berthdev/berth/internal/awsapi/ecsapi"
+	"github.com/berthdev/berth/internal/testutil/poll"
 )
 
 func simTaskFor(inst string, i int) agentapi.Task {
@@ -33,13 +34,7 @@ func simTaskFor(inst string, i int) agentapi.Task {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	poll.Until(t, 20*time.Second, what, cond)
 }
 
 // TestFleet_Lifecycle runs 50 simulated instances against the ACS server:

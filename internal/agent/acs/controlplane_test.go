@@ -21,6 +21,7 @@ import (
 	"github.com/berthdev/berth/internal/acs/wire"
 	"github.com/berthdev/berth/internal/agent/acs"
 	"github.com/berthdev/berth/internal/testutil"
+	"github.com/berthdev/berth/internal/testutil/poll"
 )
 
 // payloads collects payload tasks.
@@ -46,13 +47,7 @@ func (p *payloads) get(arn string) *wire.Task {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	poll.Until(t, 20*time.Second, what, cond)
 }
 
 // TestClient_ControlPlane_EndToEnd drives the agent client against a real

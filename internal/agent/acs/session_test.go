@@ -18,6 +18,7 @@ import (
 	"github.com/berthdev/berth/internal/agentapi"
 	"github.com/berthdev/berth/internal/awsapi/ecsapi"
 	"github.com/berthdev/berth/internal/iam/authz"
+	"github.com/berthdev/berth/internal/testutil/poll"
 )
 
 // recorder is a handler of every kind that records what it got.
@@ -88,13 +89,7 @@ func task(inst string) agentapi.Task {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	poll.Until(t, 10*time.Second, what, cond)
 }
 
 // TestSession_EndToEnd registers, opens ACS, takes a payload with task

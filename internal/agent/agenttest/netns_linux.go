@@ -4,12 +4,12 @@
 package agenttest
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"runtime"
-	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -53,31 +53,72 @@ func (ns *NetNS) Listen(t testing.TB) net.Listener {
 }
 
 func (ns *NetNS) listen() (net.Listener, error) {
-	runtime.LockOSThread()
-	orig, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", syscall.Gettid()))
-	if err != nil {
-		runtime.UnlockOSThread()
+	var ln net.Listener
+	var lerr error
+	if err := ns.run(func() { ln, lerr = net.Listen("tcp4", "127.0.0.1:0") }); err != nil {
+		if ln != nil {
+			ln.Close()
+		}
 		return nil, err
 	}
-	defer orig.Close()
-	target, err := os.Open("/var/run/netns/" + ns.Name)
-	if err != nil {
-		runtime.UnlockOSThread()
-		return nil, err
-	}
-	defer target.Close()
-	if err := setns(target.Fd()); err != nil {
-		runtime.UnlockOSThread()
-		return nil, err
-	}
-	ln, lerr := net.Listen("tcp4", "127.0.0.1:0")
-	if err := setns(orig.Fd()); err != nil {
-		// The thread is stuck in the namespace: keep it locked so the
-		// runtime discards it when this goroutine ends.
-		return nil, fmt.Errorf("agenttest: restoring the network namespace: %w", err)
-	}
-	runtime.UnlockOSThread()
 	return ln, lerr
+}
+
+// Do runs f on an OS thread that has entered the namespace, after checking
+// by inode that the thread really is in it: sockets f creates live in the
+// namespace, whatever thread later uses them. It fails the test rather
+// than run f anywhere else.
+func (ns *NetNS) Do(t testing.TB, f func()) {
+	t.Helper()
+	if err := ns.run(f); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// run runs f on a goroutine locked to a thread in the namespace (see Do)
+// and restores the thread's namespace afterwards.
+func (ns *NetNS) run(f func()) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		self := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
+		orig, err := os.Open(self)
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		defer orig.Close()
+		target, err := os.Open("/var/run/netns/" + ns.Name)
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		defer target.Close()
+		if err := setns(target.Fd()); err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("agenttest: %s: %w", ns.Name, err)
+			return
+		}
+		var want, got unix.Stat_t
+		err = errors.Join(unix.Fstat(int(target.Fd()), &want), unix.Stat(self, &got))
+		if err == nil && want.Ino != got.Ino {
+			err = fmt.Errorf("agenttest: thread is in netns inode %d, not %s (%d)", got.Ino, ns.Name, want.Ino)
+		}
+		if err == nil {
+			f()
+		}
+		if rerr := setns(orig.Fd()); rerr != nil {
+			// The thread is stuck in the namespace: keep it locked so the
+			// runtime discards it when this goroutine ends.
+			errc <- errors.Join(err, fmt.Errorf("agenttest: restoring the network namespace: %w", rerr))
+			return
+		}
+		runtime.UnlockOSThread()
+		errc <- err
+	}()
+	return <-errc
 }
 
 func setns(fd uintptr) error {

@@ -12,15 +12,11 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/berthdev/berth/internal/agent/agenttest"
 	"github.com/berthdev/berth/internal/agent/netfilter"
@@ -46,62 +42,13 @@ func ip(t *testing.T, args ...string) {
 	}
 }
 
-// inNetNS runs f on an OS thread that has entered the network namespace
-// ns, after checking (by inode) that the thread really is in it: sockets
-// f creates live in ns, whatever thread later uses them. It fails the test
-// rather than run f anywhere else.
-func inNetNS(t *testing.T, ns string, f func()) {
-	t.Helper()
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- err
-			return
-		}
-		defer orig.Close()
-		target, err := os.Open("/var/run/netns/" + ns)
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- err
-			return
-		}
-		defer target.Close()
-		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("setns %s: %w", ns, err)
-			return
-		}
-		var want, got unix.Stat_t
-		err = errors.Join(unix.Fstat(int(target.Fd()), &want), unix.Stat(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()), &got))
-		if err == nil && want.Ino != got.Ino {
-			err = fmt.Errorf("thread is in netns inode %d, not %s (%d)", got.Ino, ns, want.Ino)
-		}
-		if err == nil {
-			f()
-		}
-		if rerr := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); rerr != nil {
-			// Leave the thread locked: the runtime discards it with this goroutine.
-			errc <- errors.Join(err, fmt.Errorf("restoring the network namespace: %w", rerr))
-			return
-		}
-		runtime.UnlockOSThread()
-		errc <- err
-	}()
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
-}
-
 // get dials addr from inside ns and GETs /; it returns the body, or the
 // dial or request error.
-func get(t *testing.T, ns, addr string, timeout time.Duration) (string, error) {
+func get(t *testing.T, ns *agenttest.NetNS, addr string, timeout time.Duration) (string, error) {
 	t.Helper()
 	var conn net.Conn
 	var err error
-	inNetNS(t, ns, func() { conn, err = net.DialTimeout("tcp4", addr, timeout) })
+	ns.Do(t, func() { conn, err = net.DialTimeout("tcp4", addr, timeout) })
 	if err != nil {
 		return "", err
 	}
@@ -165,7 +112,7 @@ func TestLocalAddress_NetNS_LockdownDropsBridgeContainers(t *testing.T) {
 	t.Logf("assigned: %s", bytes.TrimSpace(out))
 
 	var ln net.Listener
-	inNetNS(t, host.Name, func() { ln, err = net.Listen("tcp4", "169.254.169.254:80") })
+	host.Do(t, func() { ln, err = net.Listen("tcp4", "169.254.169.254:80") })
 	if err != nil {
 		t.Fatalf("listening on 169.254.169.254:80 in the host netns: %v", err)
 	}
@@ -175,10 +122,10 @@ func TestLocalAddress_NetNS_LockdownDropsBridgeContainers(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 
 	const target = "169.254.169.254:80"
-	if body, err := get(t, host.Name, target, 5*time.Second); err != nil || body != "metadata" {
+	if body, err := get(t, host, target, 5*time.Second); err != nil || body != "metadata" {
 		t.Fatalf("host side: %q, %v; want the metadata listener", body, err)
 	}
-	if body, err := get(t, ctr.Name, target, 5*time.Second); err != nil || body != "metadata" {
+	if body, err := get(t, ctr, target, 5*time.Second); err != nil || body != "metadata" {
 		t.Fatalf("container before the lockdown: %q, %v; want it to get through (else the topology is wrong, not the lockdown right)", body, err)
 	}
 
@@ -190,12 +137,12 @@ func TestLocalAddress_NetNS_LockdownDropsBridgeContainers(t *testing.T) {
 	if err := nf.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}
-	_, err = get(t, ctr.Name, target, time.Second)
+	_, err = get(t, ctr, target, time.Second)
 	var ne net.Error
 	if !errors.As(err, &ne) || !ne.Timeout() {
 		t.Fatalf("container with the lockdown: err %v; want a dial timeout (packets dropped)", err)
 	}
-	if body, err := get(t, host.Name, target, 5*time.Second); err != nil || body != "metadata" {
+	if body, err := get(t, host, target, 5*time.Second); err != nil || body != "metadata" {
 		t.Fatalf("host side with the lockdown: %q, %v; want it to get through", body, err)
 	}
 	// The INPUT rule is the one that dropped the container's SYNs.
@@ -209,7 +156,7 @@ func TestLocalAddress_NetNS_LockdownDropsBridgeContainers(t *testing.T) {
 	if err := nf.Remove(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if body, err := get(t, ctr.Name, target, 5*time.Second); err != nil || body != "metadata" {
+	if body, err := get(t, ctr, target, 5*time.Second); err != nil || body != "metadata" {
 		t.Fatalf("container after Remove: %q, %v; want it to get through again", body, err)
 	}
 }

@@ -64,6 +64,21 @@ func TestIAM_AuthzTarget(t *testing.T) {
 			Context: map[string][]string{"aws:ResourceTag/team": {"blue"}, "iam:ResourceTag/team": {"blue"}},
 		}},
 		{"SimulateCustomPolicy", &iamapi.SimulateCustomPolicyInput{PolicyInputList: []string{"{}"}}, gateway.Target{Action: "iam:SimulateCustomPolicy"}},
+		{"CreateRole", &iamapi.CreateRoleInput{RoleName: sp("new")}, gateway.Target{
+			Action: "iam:CreateRole", Resources: []string{"arn:aws:iam::123456789012:role/new"},
+		}},
+		{"CreateRole", &iamapi.CreateRoleInput{RoleName: sp("new"), Path: sp("/app/"), Tags: []iamapi.Tag{{Key: sp("team"), Value: sp("red")}}}, gateway.Target{
+			Action: "iam:CreateRole", Resources: []string{"arn:aws:iam::123456789012:role/app/new"},
+			Context: map[string][]string{"aws:RequestTag/team": {"red"}, "aws:TagKeys": {"team"}},
+			Extra: []gateway.Check{{Action: "iam:TagRole", Resources: []string{"arn:aws:iam::123456789012:role/app/new"},
+				Context: map[string][]string{"aws:RequestTag/team": {"red"}, "aws:TagKeys": {"team"}}}},
+		}},
+		{"CreatePolicy", &iamapi.CreatePolicyInput{PolicyName: sp("p2"), Tags: []iamapi.Tag{{Key: sp("k"), Value: sp("")}}}, gateway.Target{
+			Action: "iam:CreatePolicy", Resources: []string{"arn:aws:iam::123456789012:policy/p2"},
+			Context: map[string][]string{"aws:RequestTag/k": {""}, "aws:TagKeys": {"k"}},
+			Extra: []gateway.Check{{Action: "iam:TagPolicy", Resources: []string{"arn:aws:iam::123456789012:policy/p2"},
+				Context: map[string][]string{"aws:RequestTag/k": {""}, "aws:TagKeys": {"k"}}}},
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.op, func(t *testing.T) {

@@ -53,17 +53,9 @@ func (s *Service) DescribeImages(ctx context.Context, in *ecrapi.DescribeImagesI
 		}
 		return out, nil
 	}
-	limit, err := maxResults(in.MaxResults, imageLimit, 100)
+	imgs, limit, after, err := s.imagePage(ctx, r.ID, in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
-	}
-	after, err := decodeToken(in.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	imgs, err := s.deps.Images.Images(ctx, r.ID)
-	if err != nil {
-		return nil, fmt.Errorf("ecr: images of %s: %w", r.ID, err)
 	}
 	slices.SortFunc(imgs, func(a, b Image) int { return strings.Compare(a.Digest, b.Digest) })
 	for _, img := range imgs {
@@ -95,17 +87,9 @@ func (s *Service) ListImages(ctx context.Context, in *ecrapi.ListImagesInput) (*
 	if err != nil {
 		return nil, err
 	}
-	limit, err := maxResults(in.MaxResults, imageLimit, 100)
+	imgs, limit, after, err := s.imagePage(ctx, r.ID, in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
-	}
-	after, err := decodeToken(in.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	imgs, err := s.deps.Images.Images(ctx, r.ID)
-	if err != nil {
-		return nil, fmt.Errorf("ecr: images of %s: %w", r.ID, err)
 	}
 	type entry struct{ key, digest, tag string }
 	var entries []entry
@@ -139,6 +123,24 @@ func (s *Service) ListImages(ctx context.Context, in *ecrapi.ListImagesInput) (*
 		last = e.key
 	}
 	return out, nil
+}
+
+// imagePage reads the paging parameters of DescribeImages and ListImages
+// (page size, resume key) and then the repository's images, unsorted.
+func (s *Service) imagePage(ctx context.Context, repo string, size *int32, token *string) (imgs []Image, limit int, after string, err error) {
+	limit, err = maxResults(size, imageLimit, 100)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	after, err = decodeToken(token)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	imgs, err = s.deps.Images.Images(ctx, repo)
+	if err != nil {
+		return nil, 0, "", fmt.Errorf("ecr: images of %s: %w", repo, err)
+	}
+	return imgs, limit, after, nil
 }
 
 // tagStatus reads a tagStatus filter: TAGGED, UNTAGGED or ANY (default).

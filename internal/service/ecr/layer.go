@@ -91,11 +91,7 @@ func (s *Service) InitiateLayerUpload(ctx context.Context, in *ecrapi.InitiateLa
 // bytes uploaded so far and partLastByte the part's last byte
 // (InvalidLayerPartException otherwise).
 func (s *Service) UploadLayerPart(ctx context.Context, in *ecrapi.UploadLayerPartInput) (*ecrapi.UploadLayerPartOutput, error) {
-	r, err := s.repoFor(ctx, in.RegistryId, in.RepositoryName)
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.upload(ctx, r.ID, str(in.UploadId))
+	r, u, err := s.repoUpload(ctx, in.RegistryId, in.RepositoryName, in.UploadId)
 	if err != nil {
 		return nil, err
 	}
@@ -123,11 +119,7 @@ func (s *Service) UploadLayerPart(ctx context.Context, in *ecrapi.UploadLayerPar
 // when the repository holds the layer already, InvalidLayerException when
 // the bytes do not hash to the digest.
 func (s *Service) CompleteLayerUpload(ctx context.Context, in *ecrapi.CompleteLayerUploadInput) (*ecrapi.CompleteLayerUploadOutput, error) {
-	r, err := s.repoFor(ctx, in.RegistryId, in.RepositoryName)
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.upload(ctx, r.ID, str(in.UploadId))
+	r, u, err := s.repoUpload(ctx, in.RegistryId, in.RepositoryName, in.UploadId)
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +151,17 @@ func (s *Service) CompleteLayerUpload(ctx context.Context, in *ecrapi.CompleteLa
 	}
 	s.forgetUpload(ctx, u)
 	return &ecrapi.CompleteLayerUploadOutput{RegistryId: ptr(s.cfg.AccountID), RepositoryName: ptr(r.ID), UploadId: ptr(u.ID), LayerDigest: ptr(d)}, nil
+}
+
+// repoUpload returns a repository (RepositoryNotFoundException) and one of
+// its uploads (UploadNotFoundException).
+func (s *Service) repoUpload(ctx context.Context, registryID, name, uploadID *string) (store.Record[repoRec], store.Record[uploadRec], error) {
+	r, err := s.repoFor(ctx, registryID, name)
+	if err != nil {
+		return r, store.Record[uploadRec]{}, err
+	}
+	u, err := s.upload(ctx, r.ID, str(uploadID))
+	return r, u, err
 }
 
 // upload returns an upload of repo; UploadNotFoundException otherwise.

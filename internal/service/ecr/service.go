@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/berthdev/berth/internal/arn"
 	"github.com/berthdev/berth/internal/awsapi/ecrapi"
 	"github.com/berthdev/berth/internal/principal"
 	"github.com/berthdev/berth/internal/store"
@@ -196,17 +197,8 @@ func (s *Service) errRepoNotFound(name string) error {
 	return ecrapi.ErrRepositoryNotFound("The repository with name '%s' does not exist in the registry with id '%s'", name, s.cfg.AccountID)
 }
 
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
+// isAccountID is arn.IsAccountID under the name the package's files use.
+func isAccountID(s string) bool { return arn.IsAccountID(s) }
 
 func str(p *string) string {
 	if p == nil {

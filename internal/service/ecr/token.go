@@ -6,7 +6,6 @@ package ecr
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -150,26 +149,10 @@ func (k *tokenKeys) get(ctx context.Context) ([]byte, error) {
 	if k.key != nil {
 		return k.key, nil
 	}
-	key := k.st.Prefix() + "ecr/token-key"
-	fresh := make([]byte, 32)
-	if _, err := rand.Read(fresh); err != nil {
-		return nil, err
-	}
-	resp, err := k.st.KV().Txn(ctx, store.TxnRequest{
-		If:   []store.Cmp{{Key: key, Target: store.CmpCreateRevision, Op: store.CmpEqual, Rev: 0}},
-		Then: []store.TxnOp{{Type: store.TxnPut, Key: key, Value: fresh}},
-		Else: []store.TxnOp{{Type: store.TxnGet, Key: key}},
-	})
+	key, err := k.st.Secret(ctx, "ecr/token-key")
 	if err != nil {
 		return nil, fmt.Errorf("ecr: token key: %w", err)
 	}
-	if resp.Succeeded {
-		k.key = fresh
-		return fresh, nil
-	}
-	if len(resp.Results) == 0 || len(resp.Results[0].KVs) == 0 {
-		return nil, errors.New("ecr: token key vanished")
-	}
-	k.key = resp.Results[0].KVs[0].Value
-	return k.key, nil
+	k.key = key
+	return key, nil
 }

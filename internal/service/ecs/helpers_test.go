@@ -16,6 +16,7 @@ import (
 	"github.com/berthdev/berth/internal/principal"
 	"github.com/berthdev/berth/internal/store"
 	"github.com/berthdev/berth/internal/store/storetest"
+	"github.com/berthdev/berth/internal/testutil/poll"
 )
 
 const (
@@ -211,11 +212,5 @@ func remaining(ci ecsapi.ContainerInstance) (cpu, mem int32) {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	poll.Until(t, 10*time.Second, what, cond)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/berthdev/berth/internal/testutil"
+	"github.com/berthdev/berth/internal/testutil/poll"
 )
 
 const instanceRolePolicy = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
@@ -310,13 +311,7 @@ func TestService_SDK_ServiceKeepsDesiredCount(t *testing.T) {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	poll.Until(t, 15*time.Second, what, cond)
 }
 
 // TestService_SDK_Authorization checks ECS's IAM actions and iam:PassRole

@@ -65,7 +65,7 @@ func parsePolicyARN(s string) (ref policyRef, ok bool) {
 	if err != nil || a.Partition != arn.Partition || a.Service != "iam" || a.Region != "" {
 		return policyRef{}, false
 	}
-	if a.AccountID != awsAccount && !isAccountID(a.AccountID) {
+	if a.AccountID != awsAccount && !arn.IsAccountID(a.AccountID) {
 		return policyRef{}, false
 	}
 	rest, found := strings.CutPrefix(a.Resource, "policy/")
@@ -78,16 +78,4 @@ func parsePolicyARN(s string) (ref policyRef, ok bool) {
 		return policyRef{}, false
 	}
 	return policyRef{Account: a.AccountID, Path: path, Name: name}, true
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }

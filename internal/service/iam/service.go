@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/berthdev/berth/internal/arn"
 	"github.com/berthdev/berth/internal/awsapi/iamapi"
 	"github.com/berthdev/berth/internal/awserr"
 	"github.com/berthdev/berth/internal/store"
@@ -93,7 +94,7 @@ var _ iamapi.API = (*Service)(nil)
 // caches); it fails if the catalog is corrupt, a dependency is missing or
 // the tables are already registered on that store.
 func New(cfg Config, deps Deps) (*Service, error) {
-	if !isAccountID(cfg.AccountID) {
+	if !arn.IsAccountID(cfg.AccountID) {
 		return nil, errors.New("iam: Config.AccountID must be 12 digits")
 	}
 	if deps.Store == nil || deps.Validator == nil {

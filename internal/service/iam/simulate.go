@@ -153,7 +153,7 @@ func (s *Service) parseSimulation(ctx context.Context, in *simInput, sim *simula
 	}
 	if in.owner != nil {
 		a, err := arn.Parse(*in.owner)
-		if err != nil || a.Service != "iam" || a.Resource != "root" || !isAccountID(a.AccountID) {
+		if err != nil || a.Service != "iam" || a.Resource != "root" || !arn.IsAccountID(a.AccountID) {
 			return invalidInput("ResourceOwner %s is not the ARN of an account (arn:aws:iam::ACCOUNT:root).", *in.owner)
 		}
 		sim.owner = a.AccountID
@@ -189,7 +189,7 @@ func (s *Service) simDocument(id, doc string, kind policy.Kind) (simPolicy, erro
 // simCaller is the principal CallerArn names: only an IAM user ARN.
 func (s *Service) simCaller(ctx context.Context, callerARN string) (*principal.Principal, error) {
 	a, err := arn.Parse(callerARN)
-	if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "user/") || !isAccountID(a.AccountID) {
+	if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "user/") || !arn.IsAccountID(a.AccountID) {
 		return nil, invalidInput("Invalid CallerArn: %s. The caller must be an IAM user.", callerARN)
 	}
 	p := &principal.Principal{Kind: principal.User, AccountID: a.AccountID, ARN: callerARN, Name: a.Resource[strings.LastIndexByte(a.Resource, '/')+1:]}

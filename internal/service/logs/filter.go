@@ -43,10 +43,7 @@ func (s *Service) FilterLogEvents(ctx context.Context, in *logsapi.FilterLogEven
 			return nil, err
 		}
 	}
-	if err := checkLimit(in.Limit, maxReadEvents); err != nil {
-		return nil, err
-	}
-	rng, err := timeRange(in.StartTime, in.EndTime)
+	rng, err := readWindow(in.Limit, in.StartTime, in.EndTime)
 	if err != nil {
 		return nil, err
 	}

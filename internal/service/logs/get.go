@@ -32,10 +32,7 @@ func (s *Service) GetLogEvents(ctx context.Context, in *logsapi.GetLogEventsInpu
 	if err := checkStreamName("logStreamName", name); err != nil {
 		return nil, err
 	}
-	if err := checkLimit(in.Limit, maxReadEvents); err != nil {
-		return nil, err
-	}
-	rng, err := timeRange(in.StartTime, in.EndTime)
+	rng, err := readWindow(in.Limit, in.StartTime, in.EndTime)
 	if err != nil {
 		return nil, err
 	}
@@ -45,11 +42,7 @@ func (s *Service) GetLogEvents(ctx context.Context, in *logsapi.GetLogEventsInpu
 			return nil, err
 		}
 	}
-	g, err := s.group(ctx, group)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.stream(ctx, g.Value, name)
+	_, st, err := s.groupStream(ctx, group, name)
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +129,15 @@ func parsePosToken(tok string) (backward bool, pos int64, err error) {
 		return false, 0, logsapi.ErrInvalidParameter(msgBadToken)
 	}
 	return rest[0] == 'b', n, nil
+}
+
+// readWindow checks the limit (at most maxReadEvents), startTime and
+// endTime of a read, GetLogEvents or FilterLogEvents.
+func readWindow(limit *int32, start, end *int64) (logstore.Range, error) {
+	if err := checkLimit(limit, maxReadEvents); err != nil {
+		return logstore.Range{}, err
+	}
+	return timeRange(start, end)
 }
 
 // timeRange checks startTime and endTime (ms; start inclusive, end

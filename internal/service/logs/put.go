@@ -62,17 +62,13 @@ func (s *Service) PutLogEvents(ctx context.Context, in *logsapi.PutLogEventsInpu
 	if deref(evs[len(evs)-1].Timestamp)-deref(evs[0].Timestamp) > maxBatchSpan.Milliseconds() {
 		return nil, logsapi.ErrInvalidParameter("The batch of log events in a single PutLogEvents request cannot span more than 24 hours.")
 	}
-	g, err := s.group(ctx, group)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.stream(ctx, g.Value, name)
+	g, st, err := s.groupStream(ctx, group, name)
 	if err != nil {
 		return nil, err
 	}
 
 	now := s.now()
-	accept, rejected := classify(evs, now, g.Value.Retention)
+	accept, rejected := classify(evs, now, g.Retention)
 	entries := make([]logstore.Entry, 0, accept[1]-accept[0])
 	for _, e := range evs[accept[0]:accept[1]] {
 		entries = append(entries, logstore.Entry{Timestamp: deref(e.Timestamp), Message: deref(e.Message)})

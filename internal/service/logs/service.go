@@ -149,6 +149,19 @@ func (s *Service) stream(ctx context.Context, g *groupRec, name string) (*stream
 	return r.Value, nil
 }
 
+// groupStream returns a log group and one of its streams.
+func (s *Service) groupStream(ctx context.Context, group, name string) (*groupRec, *streamRec, error) {
+	g, err := s.group(ctx, group)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := s.stream(ctx, g.Value, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return g.Value, st, nil
+}
+
 // groupARN is a log group's ARN as IAM and logGroupArn name it.
 func (s *Service) groupARN(name string) string {
 	return "arn:aws:logs:" + s.cfg.Region + ":" + s.cfg.AccountID + ":log-group:" + name

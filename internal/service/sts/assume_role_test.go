@@ -608,3 +608,28 @@ func TestService_AssumeRole_SourceIdentity(t *testing.T) {
 		})
 	}
 }
+
+// TestService_AssumeRole_TrustJudgedOnce checks that the handler leaves
+// the role's trust policy to the gateway (AuthzTarget's checks), so a
+// caller's AssumeRole evaluates it once per action, not twice.
+func TestService_AssumeRole_TrustJudgedOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	in := assumeIn("y", func(in *stsapi.AssumeRoleInput) { in.Tags = tags("k", "v"); in.SourceIdentity = ptr("alice") })
+	if _, err := e.svc.AssumeRole(as(userX), in); err != nil {
+		t.Fatalf("AssumeRole: %v", err)
+	}
+	if reqs := e.judge.requests(); len(reqs) != 0 {
+		t.Errorf("the handler judged the trust policy %d times, want 0 (the gateway does)", len(reqs))
+	}
+	if _, err := e.assumeRole(as(userX), in); err != nil {
+		t.Fatalf("AssumeRole through the checks: %v", err)
+	}
+	var actions []string
+	for _, r := range e.judge.requests() {
+		actions = append(actions, r.Action)
+	}
+	if diff := cmp.Diff([]string{ActionAssumeRole, ActionTagSession, ActionSetSourceIdentity}, actions); diff != "" {
+		t.Errorf("actions judged (-want +got):\n%s", diff)
+	}
+}
