@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/berthdev/berth/internal/testutil/testclock"
 )
 
 // fakeIdentity mints numbered credentials, or fails once revoked.
@@ -55,24 +57,12 @@ func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(`<ListRolesResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ListRolesResult><Roles/><IsTruncated>false</IsTruncated></ListRolesResult></ListRolesResponse>`))
 }
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // signedIn returns a console with one signed-in session and its cookie.
-func signedIn(t *testing.T) (*Console, *http.Cookie, *fakeIdentity, *fakeAPI, *fakeClock, *MemorySessions) {
+func signedIn(t *testing.T) (*Console, *http.Cookie, *fakeIdentity, *fakeAPI, *testclock.Clock, *MemorySessions) {
 	t.Helper()
-	id, api, clock, sessions := &fakeIdentity{}, &fakeAPI{}, &fakeClock{t: time.Now()}, &MemorySessions{}
+	id, api, clock, sessions := &fakeIdentity{}, &fakeAPI{}, testclock.New(time.Now()), &MemorySessions{}
 	c, err := New(Config{AccountID: "123456789012", Region: "us-east-1", SessionTTL: 2 * time.Hour},
-		Deps{API: api, Identity: id, Sessions: sessions, Clock: clock.now})
+		Deps{API: api, Identity: id, Sessions: sessions, Clock: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +101,7 @@ func TestSession_CredentialsRenewed(t *testing.T) {
 	if rec := get(c, "/console/iam/roles", ck); rec.Code != http.StatusOK {
 		t.Fatalf("roles: %d %s", rec.Code, rec.Body.String())
 	}
-	clock.add(58 * time.Minute) // the credentials have 2 minutes left
+	clock.Advance(58 * time.Minute) // the credentials have 2 minutes left
 	if rec := get(c, "/console/iam/roles", ck); rec.Code != http.StatusOK {
 		t.Fatalf("roles after 58m: %d", rec.Code)
 	}
@@ -126,7 +116,7 @@ func TestSession_CredentialsRenewed(t *testing.T) {
 func TestSession_RenewalRefusedSignsOut(t *testing.T) {
 	c, ck, id, _, clock, sessions := signedIn(t)
 	id.revoked = true
-	clock.add(58 * time.Minute)
+	clock.Advance(58 * time.Minute)
 	rec := get(c, "/console/iam/roles", ck)
 	if rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/console/signin") {
 		t.Fatalf("after the user lost access: %d to %q, want the sign-in page", rec.Code, rec.Header().Get("Location"))
@@ -138,7 +128,7 @@ func TestSession_RenewalRefusedSignsOut(t *testing.T) {
 
 func TestSession_Expires(t *testing.T) {
 	c, ck, _, _, clock, _ := signedIn(t)
-	clock.add(2*time.Hour + time.Second)
+	clock.Advance(2*time.Hour + time.Second)
 	if rec := get(c, "/console/iam/roles", ck); rec.Code != http.StatusSeeOther {
 		t.Errorf("after the session TTL: %d, want 303 to sign-in", rec.Code)
 	}

@@ -40,6 +40,7 @@ func (s *Server) build() error {
 		Policies:  iamPolicies{s.iam},
 		Resources: []authz.ResourcePolicySource{trustPolicies{s.iam}, s3w.policies(), ecrw.policies()},
 		Clock:     s.deps.Clock,
+		Revision:  s.store.Revision,
 	})
 	s.sts, err = stssvc.New(stssvc.Config{AccountID: s.cfg.AccountID, Region: s.cfg.Region, Clock: s.deps.Clock},
 		stssvc.Deps{

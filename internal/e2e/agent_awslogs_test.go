@@ -4,11 +4,7 @@
 package e2e
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -23,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/berthdev/berth/internal/agent/agenttest"
 	"github.com/berthdev/berth/internal/agent/docker"
 )
 
@@ -59,41 +56,7 @@ func chatterImage(t *testing.T, eng *docker.Engine) string {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", "chatter", ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOWORK=off", "GOFLAGS=-mod=mod")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the chatter program: %v\n%s", err, out)
-	}
-	exe, err := os.ReadFile(filepath.Join(dir, "chatter"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(exe)
-	tag := "berth-test/chatter:" + hex.EncodeToString(sum[:6])
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, f := range []struct {
-		name string
-		mode int64
-		data []byte
-	}{{"Dockerfile", 0o644, []byte("FROM scratch\nCOPY chatter /chatter\nENTRYPOINT [\"/chatter\"]\n")}, {"chatter", 0o755, exe}} {
-		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data))}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(f.data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := eng.ImageBuild(ctx, &buf, tag); err != nil {
-		t.Fatalf("building %s: %v", tag, err)
-	}
-	return tag
+	return agenttest.ScratchImage(t, eng, "chatter", dir, "GOWORK=off", "GOFLAGS=-mod=mod")
 }
 
 // TestAgent_AwslogsShipping runs a task with the awslogs driver: the agent

@@ -4,11 +4,7 @@
 package e2e
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"net"
 	"net/http"
 	"os"
@@ -120,45 +116,8 @@ func whoamiImage(t testing.TB, eng *docker.Engine) string {
 		return whoami.tag
 	}
 	_, self, _, _ := runtime.Caller(0)
-	bin := filepath.Join(t.TempDir(), "whoami")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
-	cmd.Dir = filepath.Join(filepath.Dir(self), "testdata", "whoami")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building testdata/whoami: %v\n%s", err, out)
-	}
-	exe, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(exe)
-	tag := "berth-test/whoami:" + hex.EncodeToString(sum[:6])
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if _, err := eng.ImageInspect(ctx, tag); err != nil {
-		var buf bytes.Buffer
-		tw := tar.NewWriter(&buf)
-		for _, f := range []struct {
-			name string
-			mode int64
-			data []byte
-		}{{"Dockerfile", 0o644, []byte("FROM scratch\nCOPY whoami /whoami\nENTRYPOINT [\"/whoami\"]\n")}, {"whoami", 0o755, exe}} {
-			if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data))}); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := tw.Write(f.data); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := tw.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if err := eng.ImageBuild(ctx, &buf, tag); err != nil {
-			t.Fatalf("building %s: %v", tag, err)
-		}
-	}
-	whoami.tag = tag
-	return tag
+	whoami.tag = agenttest.ScratchImage(t, eng, "whoami", filepath.Join(filepath.Dir(self), "testdata", "whoami"))
+	return whoami.tag
 }
 
 // waitTask polls DescribeTasks until the task's lastStatus is want.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/berthdev/berth/internal/controlplane"
 	"github.com/berthdev/berth/internal/sdkhttp"
@@ -85,6 +86,28 @@ func TestControlPlane(t testing.TB, opts ...Option) *ControlPlane {
 func (cp *ControlPlane) RootConfig() aws.Config {
 	id, secret := cp.RootCredentials()
 	return Config(cp.URL, id, secret, "")
+}
+
+// User creates the IAM user name, with policy as its inline policy "p"
+// (none when policy is ""), and an access key, and returns a configuration
+// signed with that key.
+func (cp *ControlPlane) User(t testing.TB, name, policy string) aws.Config {
+	t.Helper()
+	ctx := context.Background()
+	c := iam.NewFromConfig(cp.RootConfig())
+	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
+		t.Fatalf("CreateUser %s: %v", name, err)
+	}
+	if policy != "" {
+		if _, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String("p"), PolicyDocument: aws.String(policy)}); err != nil {
+			t.Fatalf("PutUserPolicy %s: %v", name, err)
+		}
+	}
+	k, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
+	if err != nil {
+		t.Fatalf("CreateAccessKey %s: %v", name, err)
+	}
+	return Config(cp.URL, aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey), "")
 }
 
 // Config returns an aws-sdk-go-v2 configuration for endpoint with static

@@ -70,34 +70,43 @@ func ProbeImage(t testing.TB, eng *docker.Engine) string {
 		return probe.tag
 	}
 	_, self, _, _ := runtime.Caller(0)
-	src := filepath.Join(filepath.Dir(self), "testdata", "probe")
-	bin := filepath.Join(t.TempDir(), "probe")
+	probe.tag = ScratchImage(t, eng, "probe", filepath.Join(filepath.Dir(self), "testdata", "probe"))
+	return probe.tag
+}
+
+// ScratchImage builds the Go main package in dir as a static Linux binary
+// (env is added to the build's environment) and puts it in an image FROM
+// scratch as /name, its entrypoint, tagged berth-test/name:<content hash>;
+// an image with that tag already in eng is reused. Nothing is pulled. It
+// returns the tag.
+func ScratchImage(t testing.TB, eng *docker.Engine, name, dir string, env ...string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), name)
 	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
-	cmd.Dir = src
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux"), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the probe program: %v\n%s", err, out)
+		t.Fatalf("building the %s program: %v\n%s", name, err, out)
 	}
 	exe, err := os.ReadFile(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(exe)
-	tag := "berth-test/probe:" + hex.EncodeToString(sum[:6])
+	tag := "berth-test/" + name + ":" + hex.EncodeToString(sum[:6])
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if _, err := eng.ImageInspect(ctx, tag); err == nil {
-		probe.tag = tag
 		return tag
 	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	dockerfile := "FROM scratch\nCOPY probe /probe\nENTRYPOINT [\"/probe\"]\n"
+	dockerfile := "FROM scratch\nCOPY " + name + " /" + name + "\nENTRYPOINT [\"/" + name + "\"]\n"
 	for _, f := range []struct {
 		name string
 		mode int64
 		data []byte
-	}{{"Dockerfile", 0o644, []byte(dockerfile)}, {"probe", 0o755, exe}} {
+	}{{"Dockerfile", 0o644, []byte(dockerfile)}, {name, 0o755, exe}} {
 		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data))}); err != nil {
 			t.Fatal(err)
 		}
@@ -111,7 +120,6 @@ func ProbeImage(t testing.TB, eng *docker.Engine) string {
 	if err := eng.ImageBuild(ctx, &buf, tag); err != nil {
 		t.Fatalf("building %s: %v", tag, err)
 	}
-	probe.tag = tag
 	return tag
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/berthdev/berth/internal/agent/creds"
 	"github.com/berthdev/berth/internal/agent/docker"
 	"github.com/berthdev/berth/internal/agent/taskrunner"
+	"github.com/berthdev/berth/internal/testutil/testclock"
 )
 
 // fakeECR answers GetAuthorizationToken. Access keys in deny get
@@ -68,25 +69,13 @@ func (f *fakeECR) count() int {
 	return len(f.calls)
 }
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func setup(t *testing.T, f *fakeECR) (*Resolver, *clock, string) {
+func setup(t *testing.T, f *fakeECR) (*Resolver, *testclock.Clock, string) {
 	t.Helper()
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
-	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	if f.expires.IsZero() {
-		f.expires = clk.now.Add(12 * time.Hour)
+		f.expires = clk.Now().Add(12 * time.Hour)
 	}
 	r, err := New(Config{}, Deps{InstanceCredentials: credentials.NewStaticCredentialsProvider("AKIAINSTANCE", "s", "tok"), Now: clk.Now})
 	if err != nil {
@@ -139,7 +128,7 @@ func TestResolver_Cache_ReusedUntilMarginBeforeExpiry(t *testing.T) {
 		{2 * time.Minute, 2},  // 14 minutes left (< 15m margin): fetched again
 	}
 	for i, s := range steps {
-		clk.add(s.advance)
+		clk.Advance(s.advance)
 		if i == 2 {
 			f.mu.Lock()
 			f.expires = clk.Now().Add(time.Hour)

@@ -50,9 +50,12 @@ type Engine struct {
 	policies  PolicySource
 	resources []ResourcePolicySource
 	now       func() time.Time
+	revision  func() int64
 
 	mu       sync.RWMutex
 	compiled map[string]*policy.Compiled
+	sets     setCache
+	times    timeCache
 
 	inputs sync.Pool
 }
@@ -63,6 +66,11 @@ type EngineDeps struct {
 	// Resources are consulted in order; the first that knows the resource wins.
 	Resources []ResourcePolicySource
 	Clock     func() time.Time
+	// Revision, when set, returns a number that changes whenever any
+	// policy Policies would return may have changed (the store revision
+	// the replica's caches have applied). The engine then caches each
+	// principal's compiled policies until it changes.
+	Revision func() int64
 }
 
 // maxCompiled bounds the compiled-policy cache; when full it is cleared
@@ -72,7 +80,7 @@ const maxCompiled = 50000
 
 // NewEngine returns an Engine.
 func NewEngine(deps EngineDeps) *Engine {
-	e := &Engine{policies: deps.Policies, resources: deps.Resources, now: deps.Clock, compiled: map[string]*policy.Compiled{}}
+	e := &Engine{policies: deps.Policies, resources: deps.Resources, now: deps.Clock, revision: deps.Revision, compiled: map[string]*policy.Compiled{}}
 	if e.now == nil {
 		e.now = time.Now
 	}
@@ -138,11 +146,7 @@ func (e *Engine) prepare(ctx context.Context, ev *evalInput, req Request, res st
 	in.Resource = res
 	in.Context = ev.ctx
 	if p.Kind != principal.Root && p.Kind != principal.Service && e.policies != nil {
-		set, err := e.policies.PoliciesFor(ctx, p)
-		if err != nil {
-			return fmt.Errorf("authz: policies of %s: %w", p.ARN, err)
-		}
-		if err := e.load(in, set); err != nil {
+		if err := e.identityPolicies(ctx, in, p); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ package authz
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/berthdev/berth/internal/arn"
@@ -84,8 +85,9 @@ func (e *Engine) fillContext(ctx context.Context, c *policy.Context, req Request
 	if p.Kind == principal.User {
 		c.Set(policy.KeyUsername, p.Name)
 	}
-	c.Set(policy.KeyCurrentTime, now.UTC().Format(time.RFC3339))
-	c.Set(policy.KeyEpochTime, strconv.FormatInt(now.Unix(), 10))
+	ts := e.times.format(now)
+	c.Set(policy.KeyCurrentTime, ts.current)
+	c.Set(policy.KeyEpochTime, ts.epoch)
 	if info.SourceIP != "" {
 		c.Set(policy.KeySourceIP, info.SourceIP)
 	}
@@ -132,4 +134,24 @@ func principalType(k principal.Kind) policy.PrincipalType {
 		return policy.PrincipalService
 	}
 	return policy.PrincipalAnonymous
+}
+
+// timeStrings are aws:CurrentTime and aws:EpochTime of one second.
+type timeStrings struct {
+	unix           int64
+	current, epoch string
+}
+
+// timeCache remembers the strings of the last second formatted: requests
+// in the same second share them.
+type timeCache struct{ last atomic.Pointer[timeStrings] }
+
+func (tc *timeCache) format(now time.Time) *timeStrings {
+	sec := now.Unix()
+	if ts := tc.last.Load(); ts != nil && ts.unix == sec {
+		return ts
+	}
+	ts := &timeStrings{unix: sec, current: now.UTC().Format(time.RFC3339), epoch: strconv.FormatInt(sec, 10)}
+	tc.last.Store(ts)
+	return ts
 }

@@ -3,7 +3,11 @@
 
 package policy
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/berthdev/berth/internal/arn"
+)
 
 // PrincipalType is the kind of caller making a request.
 type PrincipalType uint8
@@ -103,7 +107,7 @@ func compilePrincipals(p *Principals) *cprincipals {
 		switch {
 		case v == "*":
 			c.any = true
-		case isAccountID(v):
+		case arn.IsAccountID(v):
 			c.accounts = append(c.accounts, v)
 		default:
 			if a, ok := splitARN(v); ok && a.service == "iam" && a.resource == "root" {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/berthdev/berth/internal/arn"
 )
 
 // CodeMalformedPolicyDocument is the AWS error code IAM and STS return with a
@@ -337,23 +339,11 @@ func validatePrincipals(p *Principals) error {
 	return nil
 }
 
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // validAWSPrincipal accepts "*", an account id, and the account, user, role,
 // assumed-role and federated-user ARNs the Principal element documents, plus
 // the unique ids IAM shows for deleted entities (AIDA..., AROA...).
 func validAWSPrincipal(v string) bool {
-	if v == "*" || isAccountID(v) {
+	if v == "*" || arn.IsAccountID(v) {
 		return true
 	}
 	if len(v) == 21 && (strings.HasPrefix(v, "AIDA") || strings.HasPrefix(v, "AROA")) {
@@ -363,7 +353,7 @@ func validAWSPrincipal(v string) bool {
 		return false // wildcards cannot match part of a principal
 	}
 	a, ok := splitARN(v)
-	if !ok || !validPartition(a.partition) || a.partition == "*" || !isAccountID(a.account) || a.region != "" {
+	if !ok || !validPartition(a.partition) || a.partition == "*" || !arn.IsAccountID(a.account) || a.region != "" {
 		return false
 	}
 	switch a.service {

@@ -203,6 +203,10 @@ func Escape(dst []byte, s string, attr bool) []byte { return escape(dst, s, attr
 func escape(dst []byte, s string, attr bool) []byte {
 	last := 0
 	for i := 0; i < len(s); {
+		if c := s[i]; c >= 0x20 && c < utf8.RuneSelf && !markup[c] {
+			i++ // printable ASCII that needs no escape: the common case
+			continue
+		}
 		r, width := utf8.DecodeRuneInString(s[i:])
 		var esc string
 		switch {
@@ -233,6 +237,9 @@ func escape(dst []byte, s string, attr bool) []byte {
 	}
 	return append(dst, s[last:]...)
 }
+
+// markup marks the printable ASCII characters escape may replace.
+var markup = [utf8.RuneSelf]bool{'&': true, '<': true, '>': true, '"': true}
 
 func validChar(r rune, width int) bool {
 	if r == utf8.RuneError && width == 1 {

@@ -19,6 +19,7 @@ import (
 	"github.com/berthdev/berth/internal/awserr"
 	"github.com/berthdev/berth/internal/service/ec2"
 	"github.com/berthdev/berth/internal/store/storetest"
+	"github.com/berthdev/berth/internal/testutil/testclock"
 )
 
 const (
@@ -76,35 +77,17 @@ func (f *fakeAuthz) AuthorizeResource(_ context.Context, action, resource string
 	return true, "", nil
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type fixture struct {
 	svc   *ec2.Service
 	authz *fakeAuthz
-	clock *clock
+	clock *testclock.Clock
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{
 		authz: &fakeAuthz{deniedRoles: map[string]bool{}, deniedResources: map[string]bool{}},
-		clock: &clock{now: time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)},
+		clock: testclock.New(time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)),
 	}
 	profiles := fakeProfiles{
 		"web":   {Name: "web", ARN: profileARN("web"), ID: "AIPAWEB", RoleARN: roleARN("webRole"), RoleName: "webRole"},

@@ -17,6 +17,7 @@ import (
 	"github.com/berthdev/berth/internal/awserr"
 	"github.com/berthdev/berth/internal/principal"
 	"github.com/berthdev/berth/internal/store/storetest"
+	"github.com/berthdev/berth/internal/testutil/testclock"
 )
 
 const (
@@ -53,42 +54,24 @@ func (k *fakeKeys) remove(id string) {
 	delete(k.keys, id)
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type fixture struct {
 	svc    *Service
 	images *fakeImages
 	keys   *fakeKeys
-	clock  *clock
+	clock  *testclock.Clock
 	ctx    context.Context // signed by the root's key AKIAROOT
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	st := storetest.New(t)
-	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	imgs := newFakeImages()
-	imgs.now = clk.now
+	imgs.now = clk.Now
 	root := &principal.Principal{Kind: principal.Root, AccountID: testAccount, ARN: "arn:aws:iam::" + testAccount + ":root", UserID: testAccount, AccessKeyID: "AKIAROOT"}
 	keys := &fakeKeys{keys: map[string]Credential{"AKIAROOT": {Principal: root}}}
 	svc, err := New(context.Background(),
-		Config{AccountID: testAccount, Region: testRegion, RegistryHost: func() string { return testHost }, Clock: clk.now},
+		Config{AccountID: testAccount, Region: testRegion, RegistryHost: func() string { return testHost }, Clock: clk.Now},
 		Deps{Store: st, Images: imgs, Keys: keys, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

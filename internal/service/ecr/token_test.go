@@ -39,7 +39,7 @@ func TestService_GetAuthorizationToken(t *testing.T) {
 	if *d.ProxyEndpoint != "http://"+testHost {
 		t.Fatalf("proxyEndpoint = %s", *d.ProxyEndpoint)
 	}
-	if want := f.clock.now().Add(12 * time.Hour); !d.ExpiresAt.Equal(want) {
+	if want := f.clock.Now().Add(12 * time.Hour); !d.ExpiresAt.Equal(want) {
 		t.Fatalf("expiresAt = %v, want %v", d.ExpiresAt, want)
 	}
 	pw := password(t, out)
@@ -62,8 +62,8 @@ func TestService_GetAuthorizationToken(t *testing.T) {
 		})
 	}
 	t.Run("expired", func(t *testing.T) {
-		f.clock.advance(12*time.Hour + time.Second)
-		defer f.clock.advance(-(12*time.Hour + time.Second))
+		f.clock.Advance(12*time.Hour + time.Second)
+		defer f.clock.Advance(-(12*time.Hour + time.Second))
 		if _, err := f.svc.Authenticate(context.Background(), "AWS", pw); !errors.Is(err, ErrBadToken) {
 			t.Fatalf("Authenticate = %v, want ErrBadToken", err)
 		}
@@ -82,9 +82,9 @@ func TestService_GetAuthorizationToken(t *testing.T) {
 		}
 	})
 	t.Run("session", func(t *testing.T) {
-		exp := f.clock.now().Add(time.Hour)
+		exp := f.clock.Now().Add(time.Hour)
 		sess := &principal.Principal{Kind: principal.AssumedRole, AccountID: testAccount, ARN: "arn:aws:sts::123456789012:assumed-role/r/s",
-			AccessKeyID: "ASIASESS", TokenIssueTime: f.clock.now()}
+			AccessKeyID: "ASIASESS", TokenIssueTime: f.clock.Now()}
 		f.keys.set("ASIASESS", Credential{Principal: sess, Expiration: exp})
 		ctx := principal.NewContext(context.Background(), sess)
 		out := must[*ecrapi.GetAuthorizationTokenOutput](t)(f.svc.GetAuthorizationToken(ctx, &ecrapi.GetAuthorizationTokenInput{}))
@@ -95,8 +95,8 @@ func TestService_GetAuthorizationToken(t *testing.T) {
 		if _, err := f.svc.Authenticate(context.Background(), "AWS", pw); err != nil {
 			t.Fatal(err)
 		}
-		f.clock.advance(time.Hour)
-		defer f.clock.advance(-time.Hour)
+		f.clock.Advance(time.Hour)
+		defer f.clock.Advance(-time.Hour)
 		if _, err := f.svc.Authenticate(context.Background(), "AWS", pw); !errors.Is(err, ErrBadToken) {
 			t.Fatalf("Authenticate after the session expired = %v, want ErrBadToken", err)
 		}

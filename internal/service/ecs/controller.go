@@ -130,6 +130,8 @@ type serviceStep struct {
 	drained          []string // deployment ids without tasks
 	steady           bool
 	empty            bool // no task left
+	desired          int  // DAEMON: the eligible instances (with setDesired)
+	setDesired       bool
 }
 
 // reconcile runs one step of a service.
@@ -145,6 +147,9 @@ func (s *Service) reconcile(ctx context.Context, sid string) error {
 	recs, _, err := s.t.tasks.ListByIndex(ctx, ixTaskSvcLive, k(svc.Cluster, svc.Name), store.Page{})
 	if err != nil {
 		return err
+	}
+	if svc.Scheduling == schedDaemon {
+		return s.reconcileDaemon(ctx, sid, svc, recs)
 	}
 	primary := svc.Deployments[0]
 	desired := svc.Desired
@@ -256,6 +261,30 @@ func (s *Service) stopServiceTask(ctx context.Context, t *taskRec, reason string
 // launchForService places n tasks of a deployment. It returns the tasks
 // and, when some could not be placed, the service event explaining why.
 func (s *Service) launchForService(ctx context.Context, svc *serviceRec, dep deploymentRec, n int) ([]*taskRec, string) {
+	sp, fail := s.serviceLaunchSpec(svc, dep)
+	if sp == nil {
+		return nil, fail
+	}
+	req, err := s.request(sp, n, constraintsAPI(svc.Constraints), strategyAPI(svc.Strategy))
+	if err != nil {
+		return nil, fmt.Sprintf("(service %s) failed to launch a task: %v", svc.Name, err)
+	}
+	if len(s.view.Instances(svc.Cluster)) == 0 {
+		return nil, fmt.Sprintf("(service %s) was unable to place a task because no container instance met all of its requirements. Reason: %s For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.", svc.Name, msgNoInstances)
+	}
+	res, made, err := s.placeTasks(ctx, sp, req)
+	if err != nil {
+		return made, ""
+	}
+	if len(made) < n && len(res.Failures) > 0 {
+		return made, placeFailMessage(svc.Name, res.Failures)
+	}
+	return made, ""
+}
+
+// serviceLaunchSpec is the launch of a deployment's tasks; nil and the
+// service event explaining why when its task definition cannot launch.
+func (s *Service) serviceLaunchSpec(svc *serviceRec, dep deploymentRec) (*launchSpec, string) {
 	def, ok := s.lookupTaskDef(dep.TaskDef)
 	if !ok {
 		return nil, fmt.Sprintf("(service %s) failed to launch a task: task definition %s was not found.", svc.Name, dep.TaskDef)
@@ -275,21 +304,7 @@ func (s *Service) launchForService(ctx context.Context, svc *serviceRec, dep dep
 	if svc.ManagedTags {
 		sp.tags = mergeTags(sp.tags, []tagRec{{K: "aws:ecs:serviceName", V: svc.Name}, {K: "aws:ecs:clusterName", V: svc.Cluster}})
 	}
-	req, err := s.request(sp, n, constraintsAPI(svc.Constraints), strategyAPI(svc.Strategy))
-	if err != nil {
-		return nil, fmt.Sprintf("(service %s) failed to launch a task: %v", svc.Name, err)
-	}
-	if len(s.view.Instances(svc.Cluster)) == 0 {
-		return nil, fmt.Sprintf("(service %s) was unable to place a task because no container instance met all of its requirements. Reason: %s For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.", svc.Name, msgNoInstances)
-	}
-	res, made, err := s.placeTasks(ctx, sp, req)
-	if err != nil {
-		return made, ""
-	}
-	if len(made) < n && len(res.Failures) > 0 {
-		return made, placeFailMessage(svc.Name, res.Failures)
-	}
-	return made, ""
+	return sp, ""
 }
 
 // placeFailMessage is ECS's event for a task the service could not place,
@@ -330,6 +345,13 @@ func (s *Service) recordStep(ctx context.Context, sid, primaryID string, step se
 			}
 			changed = true
 		}
+		if step.setDesired && r.Status == statusActive && r.Desired != step.desired {
+			r.Desired = step.desired
+			if len(r.Deployments) > 0 {
+				r.Deployments[0].Desired, r.Deployments[0].Updated = step.desired, now
+			}
+			changed = true
+		}
 		if len(step.started) > 0 {
 			event(fmt.Sprintf("(service %s) has started %d tasks: %s.", r.Name, len(step.started), taskList(step.started)))
 		}
@@ -349,7 +371,10 @@ func (s *Service) recordStep(ctx context.Context, sid, primaryID string, step se
 			d := &r.Deployments[0]
 			d.Rollout, d.RolloutWhy, d.Updated = rolloutCompleted, fmt.Sprintf("ECS deployment %s completed.", d.ID), now
 			event(fmt.Sprintf("(service %s) (deployment %s) deployment completed.", r.Name, d.ID))
-			event(fmt.Sprintf("(service %s) has reached a steady state.", r.Name))
+			event(steadyMsg(r.Name))
+		} else if step.setDesired && step.steady && r.Status == statusActive && (len(r.Events) == 0 || r.Events[0].Msg != steadyMsg(r.Name)) {
+			// A DAEMON service settles again after its instances change.
+			event(steadyMsg(r.Name))
 		}
 		if r.Status == statusDraining && step.empty {
 			r.Status, r.Deleted = statusInactive, now
@@ -364,6 +389,10 @@ func (s *Service) recordStep(ctx context.Context, sid, primaryID string, step se
 		return nil
 	}
 	return err
+}
+
+func steadyMsg(service string) string {
+	return fmt.Sprintf("(service %s) has reached a steady state.", service)
 }
 
 // recentEvent reports whether msg was among the events of the last five

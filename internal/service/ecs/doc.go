@@ -77,8 +77,8 @@
 //
 //   - One region: ARNs carry Config.Region; ARNs of another region or
 //     account name nothing.
-//   - Only the EC2 launch type, the REPLICA scheduling strategy and the
-//     ECS deployment controller; capacity providers, load balancers,
+//   - Only the EC2 launch type, the REPLICA and DAEMON scheduling
+//     strategies (daemon.go) and the ECS deployment controller; capacity providers, load balancers,
 //     service discovery, circuit breakers and task sets are not modelled
 //     (load balancers are stored and echoed).
 //   - RegisterContainerInstance adds ecs.availability-zone (REGION + "a",
@@ -93,6 +93,11 @@
 //     Config.RequireIdentityDocument is set.
 //   - A forced DeregisterContainerInstance stops the instance's tasks
 //     (desired and last status STOPPED) instead of orphaning them.
+//   - A DAEMON service's desiredCount counts the ACTIVE instances that
+//     satisfy its memberOf constraints and its task definition's required
+//     attributes, whether or not they have room for the task (an instance
+//     without room gets a placement-failure event); DeleteService needs no
+//     force for it.
 //   - RunTask tasks that kept losing placement races fail with reason
 //     CONFLICT.
 package ecs

@@ -84,8 +84,9 @@ func placementRecs(pcs []ecsapi.PlacementConstraint, pss []ecsapi.PlacementStrat
 	return cs, ss, nil
 }
 
-// CreateService implements ecsapi.API for the REPLICA scheduling strategy
-// and the ECS (rolling update) deployment controller.
+// CreateService implements ecsapi.API for the REPLICA and DAEMON
+// (daemon.go) scheduling strategies and the ECS (rolling update)
+// deployment controller.
 func (s *Service) CreateService(ctx context.Context, in *ecsapi.CreateServiceInput) (*ecsapi.CreateServiceOutput, error) {
 	name := deref(in.ServiceName)
 	if !validName(name) {
@@ -97,14 +98,26 @@ func (s *Service) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 	if dc := in.DeploymentController; dc != nil && deref(dc.Type) != "ECS" {
 		return nil, invalidParam("The %s deployment controller is not supported by berth.", deref(dc.Type))
 	}
-	if st := deref(in.SchedulingStrategy); st != "" && st != schedReplica {
-		return nil, invalidParam("The %s scheduling strategy is not supported by berth.", st)
+	sched := nonEmpty(deref(in.SchedulingStrategy), schedReplica)
+	if !slices.Contains(ecsapi.SchedulingStrategyValues(), sched) {
+		return nil, invalidParam("Invalid schedulingStrategy %q.", sched)
+	}
+	daemon := sched == schedDaemon
+	switch {
+	case daemon && in.DesiredCount != nil:
+		return nil, invalidParam(msgDaemonDesired)
+	case daemon && len(in.PlacementStrategy) > 0:
+		return nil, invalidParam(msgDaemonStrategies)
 	}
 	desired := int(deref32(in.DesiredCount))
 	if desired < 0 || desired > maxTasksPerService {
 		return nil, invalidParam("desiredCount must be between 0 and %d.", maxTasksPerService)
 	}
-	maxPct, minPct, cb, rb, err := deploymentConfig(in.DeploymentConfiguration, defaultMaxPercent, defaultMinHealthy, false, false)
+	defMax, defMin := defaultMaxPercent, defaultMinHealthy
+	if daemon {
+		defMax, defMin = daemonMaxPercent, daemonMinHealthy
+	}
+	maxPct, minPct, cb, rb, err := deploymentConfig(in.DeploymentConfiguration, defMax, defMin, false, false)
 	if err != nil {
 		return nil, err
 	}
@@ -130,10 +143,13 @@ func (s *Service) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 	if err := s.checkPassRole(ctx, deref(def.Def.TaskRoleArn), deref(def.Def.ExecutionRoleArn)); err != nil {
 		return nil, err
 	}
+	if daemon {
+		desired = len(s.daemonInstances(cluster, deref(def.Def.TaskDefinitionArn), cs))
+	}
 	now := s.now()
 	rec := &serviceRec{
 		Name: name, Cluster: cluster, Status: statusActive, Desired: desired, TaskDef: deref(def.Def.TaskDefinitionArn),
-		Created: now, LaunchType: launchTypeEC2, Scheduling: schedReplica,
+		Created: now, LaunchType: launchTypeEC2, Scheduling: sched,
 		MaxPercent: maxPct, MinHealthy: minPct, CircuitBreaker: cb, Rollback: rb,
 		Constraints: cs, Strategy: ss, Tags: tags, ManagedTags: in.EnableECSManagedTags != nil && *in.EnableECSManagedTags,
 		Propagate: deref(in.PropagateTags), ExecCmd: in.EnableExecuteCommand != nil && *in.EnableExecuteCommand,
@@ -252,6 +268,14 @@ func (s *Service) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 		if r.Status != statusActive {
 			return ecsapi.ErrServiceNotActive(msgServiceNotActive)
 		}
+		if r.Scheduling == schedDaemon {
+			switch {
+			case in.DesiredCount != nil:
+				return invalidParam(msgDaemonDesired)
+			case len(in.PlacementStrategy) > 0:
+				return invalidParam(msgDaemonStrategies)
+			}
+		}
 		var err error
 		if r.MaxPercent, r.MinHealthy, r.CircuitBreaker, r.Rollback, err = deploymentConfig(in.DeploymentConfiguration,
 			r.MaxPercent, r.MinHealthy, r.CircuitBreaker, r.Rollback); err != nil {
@@ -305,8 +329,9 @@ func (s *Service) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 	return &ecsapi.UpdateServiceOutput{Service: s.apiService(r.Value, false)}, nil
 }
 
-// DeleteService implements ecsapi.API. A service scaled above 0 is
-// refused unless force; the service becomes DRAINING (desired 0), the
+// DeleteService implements ecsapi.API. A REPLICA service scaled above 0
+// is refused unless force (a DAEMON service has no desired count to
+// scale); the service becomes DRAINING (desired 0), the
 // controller stops its tasks, and it becomes INACTIVE once none remain.
 func (s *Service) DeleteService(ctx context.Context, in *ecsapi.DeleteServiceInput) (*ecsapi.DeleteServiceOutput, error) {
 	name, ok := s.clusterName(in.Cluster)
@@ -327,7 +352,7 @@ func (s *Service) DeleteService(ctx context.Context, in *ecsapi.DeleteServiceInp
 			return ecsapi.ErrServiceNotActive(msgServiceNotActive)
 		case r.Status == statusDraining:
 			return nil
-		case r.Desired > 0 && !force:
+		case r.Desired > 0 && !force && r.Scheduling != schedDaemon:
 			return invalidParam("The service cannot be stopped while it is scaled above 0.")
 		}
 		r.Status, r.Desired = statusDraining, 0
@@ -396,13 +421,11 @@ func (s *Service) ListServices(ctx context.Context, in *ecsapi.ListServicesInput
 	if lt := deref(in.LaunchType); lt != "" && lt != launchTypeEC2 {
 		return out, nil
 	}
-	if st := deref(in.SchedulingStrategy); st != "" && st != schedReplica {
-		return out, nil
-	}
+	st := deref(in.SchedulingStrategy)
 	recs, next, err := filterPage(func(p store.Page) ([]store.Record[serviceRec], string, error) {
 		return s.t.services.List(ctx, p)
 	}, name+"/", storeIDAfter(name, after), limit, func(r *store.Record[serviceRec]) bool {
-		return r.Value.Status != statusInactive
+		return r.Value.Status != statusInactive && (st == "" || st == nonEmpty(r.Value.Scheduling, schedReplica))
 	})
 	if err != nil {
 		return nil, storeErr(err)

@@ -16,7 +16,8 @@ import (
 // the store's watch: it refreshes the placement view for instance changes,
 // wakes the agent sessions (WatchInstance) of instances whose tasks were
 // placed or changed desired status, and queues services whose tasks or
-// records changed for the controller. Before handling a batch it waits
+// records changed for the controller, and the cluster's DAEMON services
+// when one of its instances changed. Before handling a batch it waits
 // for the replica cache to apply it, so what it reads (and what the woken
 // sessions read) is at least as new as the change.
 //
@@ -90,7 +91,11 @@ func (s *Service) handleEvent(ev store.Event, desired map[string]string) {
 		return
 	}
 	switch table {
-	case tableInstances, tableUsage:
+	case tableInstances:
+		s.view.refresh(sid)
+		cluster, _ := splitStoreID(sid)
+		s.kickDaemons(cluster)
+	case tableUsage:
 		s.view.refresh(sid)
 	case tableTasks:
 		if ev.Type == store.EventDelete {

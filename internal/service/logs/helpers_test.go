@@ -8,39 +8,27 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/berthdev/berth/internal/awserr"
 	"github.com/berthdev/berth/internal/logstore"
 	"github.com/berthdev/berth/internal/store/storetest"
+	"github.com/berthdev/berth/internal/testutil/testclock"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
+// t0 is when the test clock starts.
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func newTestService(t *testing.T) (*Service, *clock) {
+func newTestService(t *testing.T) (*Service, *testclock.Clock) {
 	t.Helper()
 	ev, err := logstore.Open(logstore.Config{Dir: t.TempDir(), SegmentSpan: time.Hour, BlockBytes: 256})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ev.Close() })
-	c := &clock{t: t0}
-	s, err := New(context.Background(), Config{Region: "us-east-1", AccountID: "123456789012", Clock: c.now},
+	c := testclock.New(t0)
+	s, err := New(context.Background(), Config{Region: "us-east-1", AccountID: "123456789012", Clock: c.Now},
 		Deps{Store: storetest.New(t), Events: ev, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

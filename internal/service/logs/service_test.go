@@ -351,9 +351,9 @@ func TestService_Retention(t *testing.T) {
 	setup(t, s, "keep", "s")
 	// One event an hour for 10 hours; segments span at most an hour.
 	for h := 0; h < 10; h++ {
-		put(t, s, "g", "s", ms(c.now()), 1, "tick")
-		put(t, s, "keep", "s", ms(c.now()), 1, "tick")
-		c.add(time.Hour)
+		put(t, s, "g", "s", ms(c.Now()), 1, "tick")
+		put(t, s, "keep", "s", ms(c.Now()), 1, "tick")
+		c.Advance(time.Hour)
 	}
 	ok[*logsapi.PutRetentionPolicyOutput](t)(s.PutRetentionPolicy(ctx, &logsapi.PutRetentionPolicyInput{LogGroupName: ptr("g"), RetentionInDays: ptr(int32(1))}))
 	stored := func(g string) int64 {
@@ -361,7 +361,7 @@ func TestService_Retention(t *testing.T) {
 		return *out.LogGroups[0].StoredBytes
 	}
 	before := stored("g")
-	c.add(24*time.Hour - 5*time.Hour) // the first 5 events are now older than a day
+	c.Advance(24*time.Hour - 5*time.Hour) // the first 5 events are now older than a day
 	if err := s.ApplyRetention(ctx); err != nil {
 		t.Fatal(err)
 	}
