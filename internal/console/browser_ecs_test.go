@@ -19,6 +19,7 @@ import (
 	"github.com/berthdev/berth/internal/firstrun"
 	"github.com/berthdev/berth/internal/simagent"
 	"github.com/berthdev/berth/internal/testutil"
+	"github.com/berthdev/berth/internal/testutil/poll"
 )
 
 const webTaskDef = `{
@@ -131,11 +132,5 @@ func lastPart(arn string) string { return arn[strings.LastIndexByte(arn, '/')+1:
 
 func waitUntil(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	poll.Until(t, 20*time.Second, what, ok)
 }

@@ -80,20 +80,11 @@ func apiError(t *testing.T, err error) (smithy.APIError, int) {
 	return ae, status
 }
 
-// newUser creates an IAM user with an access key and returns a
-// configuration signed with it.
+// newUser creates an IAM user without policies and returns a
+// configuration signed with its access key.
 func newUser(t *testing.T, cp *testutil.ControlPlane, name string) aws.Config {
 	t.Helper()
-	ctx := context.Background()
-	c := iam.NewFromConfig(cp.RootConfig())
-	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
-		t.Fatal(err)
-	}
-	k, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return testutil.Config(cp.URL, aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey), "")
+	return cp.User(t, name, "")
 }
 
 func TestServer_UserWithoutPoliciesIsDenied(t *testing.T) {

@@ -51,8 +51,14 @@ func (c *cli) as(id, secret string) *cli {
 // and whether it succeeded.
 func (c *cli) run(args ...string) (stdout, stderr string, ok bool) {
 	c.t.Helper()
-	cmd := exec.Command("aws", append([]string{"--endpoint-url", c.endpoint, "--output", "json"}, args...)...)
-	env := []string{}
+	return c.runAWS("aws", append([]string{"--output", "json"}, args...)...)
+}
+
+// runAWS runs an AWS CLI binary with the runner's environment.
+func (c *cli) runAWS(bin string, args ...string) (stdout, stderr string, ok bool) {
+	c.t.Helper()
+	cmd := exec.Command(bin, append([]string{"--endpoint-url", c.endpoint}, args...)...)
+	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "AWS_") {
 			env = append(env, kv)

@@ -206,14 +206,7 @@ func TestSDK_ECS_InstanceRolePrincipal(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	check(root.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("launcher")}))
-	check(root.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("launcher"), PolicyName: aws.String("assume"),
-		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)}))
-	key, err := root.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("launcher")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	launcher := sts.NewFromConfig(testutil.Config(cp.URL, aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), ""))
+	launcher := sts.NewFromConfig(cp.User(t, "launcher", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`))
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/launcher"},"Action":"sts:AssumeRole"}]}`
 	check(api.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod")}))
 	check(api.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"),
@@ -383,10 +376,22 @@ func TestSDK_ECS_DrainingMovesServiceTasks(t *testing.T) {
 		}
 		return true
 	})
-	d, err := api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("d"), Tasks: onDrained})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The replacements run before the old tasks have necessarily reported
+	// STOPPED: their agent reports the stop on its own schedule.
+	var d *ecs.DescribeTasksOutput
+	sdkWait(t, "the draining instance's tasks STOPPED", func() bool {
+		var err error
+		d, err = api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("d"), Tasks: onDrained})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tk := range d.Tasks {
+			if aws.ToString(tk.LastStatus) != "STOPPED" {
+				return false
+			}
+		}
+		return len(d.Tasks) == len(onDrained)
+	})
 	for _, tk := range d.Tasks {
 		if aws.ToString(tk.LastStatus) != "STOPPED" || tk.StopCode != ecstypes.TaskStopCodeServiceSchedulerInitiated {
 			t.Errorf("task %s from the draining instance: %s, stopCode %s", aws.ToString(tk.TaskArn), aws.ToString(tk.LastStatus), tk.StopCode)

@@ -4,11 +4,9 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -342,23 +340,6 @@ func TestLogs_IAM(t *testing.T) {
 	if len(out.Events) != 0 {
 		t.Fatalf("denied PutLogEvents stored %d events", len(out.Events))
 	}
-}
-
-// runAWS runs an AWS CLI binary with the runner's environment.
-func (c *cli) runAWS(bin string, args ...string) (stdout, stderr string, ok bool) {
-	c.t.Helper()
-	cmd := exec.Command(bin, append([]string{"--endpoint-url", c.endpoint}, args...)...)
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			env = append(env, kv)
-		}
-	}
-	cmd.Env = append(env, c.env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	return out.String(), errb.String(), err == nil
 }
 
 func TestLogs_CLI(t *testing.T) {

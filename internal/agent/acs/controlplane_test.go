@@ -140,14 +140,7 @@ func TestClient_ControlPlane_InstanceRolePolicy(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(root.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("launcher")}))
-	must(root.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("launcher"), PolicyName: aws.String("assume"),
-		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)}))
-	key, err := root.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("launcher")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	launcher := testutil.Config(cp.URL, aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), "")
+	launcher := cp.User(t, "launcher", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/launcher"},"Action":"sts:AssumeRole"}]}`
 	var noPoll []string
 	for _, a := range instanceRoleActions {

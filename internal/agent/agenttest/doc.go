@@ -4,8 +4,10 @@
 // Package agenttest holds test helpers for the agent packages: a fake
 // clock, a loopback-only HTTP client, and the fixtures of tests that run
 // on a real Docker Engine and real iptables (skipping with a clear message
-// where those are absent): a locally built FROM-scratch probe image, test
-// networks, and comment-tagged iptables rules removed in t.Cleanup.
+// where those are absent): locally built FROM-scratch images of static Go
+// programs (ScratchImage, the probe image), test networks, network
+// namespaces to run code in (NetNS.Do), and comment-tagged iptables rules
+// removed in t.Cleanup.
 //
 // Network safety: nothing here sends a packet to 169.254.169.254 or
 // 169.254.170.2. LinkLocalGuard adds DROP rules for both addresses to

@@ -6,7 +6,6 @@ package ecr
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berthdev/berth/internal/awserr"
 	"github.com/berthdev/berth/internal/principal"
 	"github.com/berthdev/berth/internal/store/storetest"
 	"github.com/berthdev/berth/internal/testutil/testclock"
@@ -77,18 +75,6 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	return &fixture{svc: svc, images: imgs, keys: keys, clock: clk, ctx: principal.NewContext(context.Background(), root)}
-}
-
-// wantCode fails unless err is an AWS error with code.
-func wantCode(t *testing.T, err error, code string) {
-	t.Helper()
-	var ae *awserr.Error
-	if !errors.As(err, &ae) {
-		t.Fatalf("error = %v, want %s", err, code)
-	}
-	if ae.Code != code {
-		t.Fatalf("error = %s: %s, want %s", ae.Code, ae.Message, code)
-	}
 }
 
 func must[T any](t *testing.T) func(T, error) T {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/berthdev/berth/internal/awsapi/ecrapi"
+	"github.com/berthdev/berth/internal/awserr/awserrtest"
 )
 
 func TestService_PutImage(t *testing.T) {
@@ -42,7 +43,7 @@ func TestService_PutImage(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := f.svc.PutImage(f.ctx, &tc.in)
 			if tc.code != "" {
-				wantCode(t, err, tc.code)
+				awserrtest.WantCode(t, err, tc.code, "")
 				return
 			}
 			if err != nil {
@@ -132,7 +133,7 @@ func TestService_ImageQueries(t *testing.T) {
 			t.Fatalf("detail = %+v", d)
 		}
 		_, err := f.svc.DescribeImages(f.ctx, &ecrapi.DescribeImagesInput{RepositoryName: sp("web"), ImageIds: []ecrapi.ImageIdentifier{{ImageTag: sp("nope")}}})
-		wantCode(t, err, ecrapi.CodeImageNotFound)
+		awserrtest.WantCode(t, err, ecrapi.CodeImageNotFound, "")
 		var all []string
 		var tok *string
 		for {
@@ -168,7 +169,7 @@ func TestService_ImageQueries(t *testing.T) {
 			t.Fatalf("untagged = %+v", out.ImageIds)
 		}
 		_, err := f.svc.ListImages(f.ctx, &ecrapi.ListImagesInput{RepositoryName: sp("web"), Filter: &ecrapi.ListImagesFilter{TagStatus: sp("SOME")}})
-		wantCode(t, err, ecrapi.CodeValidation)
+		awserrtest.WantCode(t, err, ecrapi.CodeValidation, "")
 	})
 	t.Run("BatchDeleteImage", func(t *testing.T) {
 		out := must[*ecrapi.BatchDeleteImageOutput](t)(f.svc.BatchDeleteImage(f.ctx, &ecrapi.BatchDeleteImageInput{RepositoryName: sp("web"), ImageIds: []ecrapi.ImageIdentifier{

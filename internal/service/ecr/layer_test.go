@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/berthdev/berth/internal/awsapi/ecrapi"
+	"github.com/berthdev/berth/internal/awserr/awserrtest"
 )
 
 func TestService_LayerUpload(t *testing.T) {
@@ -22,7 +23,7 @@ func TestService_LayerUpload(t *testing.T) {
 	digest := digestOf(data)
 
 	_, err := f.svc.CompleteLayerUpload(f.ctx, &ecrapi.CompleteLayerUploadInput{RepositoryName: repo, UploadId: id, LayerDigests: []string{digest}})
-	wantCode(t, err, ecrapi.CodeEmptyUpload)
+	awserrtest.WantCode(t, err, ecrapi.CodeEmptyUpload, "")
 
 	part := func(first, last int64, b []byte) (*ecrapi.UploadLayerPartOutput, error) {
 		return f.svc.UploadLayerPart(f.ctx, &ecrapi.UploadLayerPartInput{RepositoryName: repo, UploadId: id, PartFirstByte: &first, PartLastByte: &last, LayerPartBlob: b})
@@ -43,7 +44,7 @@ func TestService_LayerUpload(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := part(tc.first, tc.last, tc.b)
 			if tc.code != "" {
-				wantCode(t, err, tc.code)
+				awserrtest.WantCode(t, err, tc.code, "")
 				return
 			}
 			if err != nil {
@@ -55,22 +56,22 @@ func TestService_LayerUpload(t *testing.T) {
 		})
 	}
 	_, err = f.svc.UploadLayerPart(f.ctx, &ecrapi.UploadLayerPartInput{RepositoryName: repo, UploadId: sp("nope"), PartFirstByte: ptr(int64(0)), PartLastByte: ptr(int64(0)), LayerPartBlob: []byte("x")})
-	wantCode(t, err, ecrapi.CodeUploadNotFound)
+	awserrtest.WantCode(t, err, ecrapi.CodeUploadNotFound, "")
 
 	_, err = f.svc.CompleteLayerUpload(f.ctx, &ecrapi.CompleteLayerUploadInput{RepositoryName: repo, UploadId: id, LayerDigests: []string{digestOf([]byte("other"))}})
-	wantCode(t, err, ecrapi.CodeInvalidLayer)
+	awserrtest.WantCode(t, err, ecrapi.CodeInvalidLayer, "")
 	out := must[*ecrapi.CompleteLayerUploadOutput](t)(f.svc.CompleteLayerUpload(f.ctx, &ecrapi.CompleteLayerUploadInput{RepositoryName: repo, UploadId: id, LayerDigests: []string{digest}}))
 	if *out.LayerDigest != digest {
 		t.Fatalf("layerDigest = %s", *out.LayerDigest)
 	}
 	_, err = f.svc.CompleteLayerUpload(f.ctx, &ecrapi.CompleteLayerUploadInput{RepositoryName: repo, UploadId: id, LayerDigests: []string{digest}})
-	wantCode(t, err, ecrapi.CodeUploadNotFound)
+	awserrtest.WantCode(t, err, ecrapi.CodeUploadNotFound, "")
 
 	// The same layer again: LayerAlreadyExists.
 	id2 := must[*ecrapi.InitiateLayerUploadOutput](t)(f.svc.InitiateLayerUpload(f.ctx, &ecrapi.InitiateLayerUploadInput{RepositoryName: repo})).UploadId
 	must[*ecrapi.UploadLayerPartOutput](t)(f.svc.UploadLayerPart(f.ctx, &ecrapi.UploadLayerPartInput{RepositoryName: repo, UploadId: id2, PartFirstByte: ptr(int64(0)), PartLastByte: ptr(int64(15)), LayerPartBlob: data}))
 	_, err = f.svc.CompleteLayerUpload(f.ctx, &ecrapi.CompleteLayerUploadInput{RepositoryName: repo, UploadId: id2, LayerDigests: []string{digest}})
-	wantCode(t, err, ecrapi.CodeLayerAlreadyExists)
+	awserrtest.WantCode(t, err, ecrapi.CodeLayerAlreadyExists, "")
 
 	avail := must[*ecrapi.BatchCheckLayerAvailabilityOutput](t)(f.svc.BatchCheckLayerAvailability(f.ctx, &ecrapi.BatchCheckLayerAvailabilityInput{RepositoryName: repo,
 		LayerDigests: []string{digest, digestOf([]byte("missing")), "bogus"}}))
@@ -86,7 +87,7 @@ func TestService_LayerUpload(t *testing.T) {
 		t.Fatalf("downloadUrl = %s", *url.DownloadUrl)
 	}
 	_, err = f.svc.GetDownloadUrlForLayer(f.ctx, &ecrapi.GetDownloadUrlForLayerInput{RepositoryName: repo, LayerDigest: sp(digestOf([]byte("missing")))})
-	wantCode(t, err, ecrapi.CodeLayersNotFound)
+	awserrtest.WantCode(t, err, ecrapi.CodeLayersNotFound, "")
 
 	// The uploaded layer makes a pushable image.
 	cfg := []byte(`{"architecture":"amd64","os":"linux"}`)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/berthdev/berth/internal/awsapi/ecrapi"
+	"github.com/berthdev/berth/internal/awserr/awserrtest"
 	"github.com/berthdev/berth/internal/iam/policy"
 	"github.com/berthdev/berth/internal/principal"
 )
@@ -35,9 +36,9 @@ func TestService_RepositoryPolicy(t *testing.T) {
 				}
 				return
 			}
-			wantCode(t, err, tc.code)
+			awserrtest.WantCode(t, err, tc.code, "")
 			_, err = f.svc.GetRepositoryPolicy(f.ctx, &ecrapi.GetRepositoryPolicyInput{RepositoryName: sp("web")})
-			wantCode(t, err, ecrapi.CodeRepositoryPolicyNotFound)
+			awserrtest.WantCode(t, err, ecrapi.CodeRepositoryPolicyNotFound, "")
 		})
 	}
 	got := must[*ecrapi.GetRepositoryPolicyOutput](t)(f.svc.GetRepositoryPolicy(f.ctx, &ecrapi.GetRepositoryPolicyInput{RepositoryName: sp("web")}))
@@ -72,7 +73,7 @@ func TestService_RepositoryPolicy(t *testing.T) {
 		t.Fatalf("deleted policy = %s", *del.PolicyText)
 	}
 	_, err := f.svc.DeleteRepositoryPolicy(f.ctx, &ecrapi.DeleteRepositoryPolicyInput{RepositoryName: sp("web")})
-	wantCode(t, err, ecrapi.CodeRepositoryPolicyNotFound)
+	awserrtest.WantCode(t, err, ecrapi.CodeRepositoryPolicyNotFound, "")
 	if _, _, _, ok := f.svc.RepositoryPolicy(bob, "ecr:BatchGetImage", arn); ok {
 		t.Fatal("a deleted policy is still served")
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/berthdev/berth/internal/awsapi/ecrapi"
+	"github.com/berthdev/berth/internal/awserr/awserrtest"
 )
 
 func TestService_CreateRepository(t *testing.T) {
@@ -40,7 +41,7 @@ func TestService_CreateRepository(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := f.svc.CreateRepository(f.ctx, &tc.in)
 			if tc.code != "" {
-				wantCode(t, err, tc.code)
+				awserrtest.WantCode(t, err, tc.code, "")
 				return
 			}
 			if err != nil {
@@ -92,7 +93,7 @@ func TestService_CreateRepository_Settings(t *testing.T) {
 		t.Fatal("still immutable after PutImageTagMutability MUTABLE")
 	}
 	_, err = f.svc.PutImageTagMutability(f.ctx, &ecrapi.PutImageTagMutabilityInput{RepositoryName: sp("nope"), ImageTagMutability: sp("MUTABLE")})
-	wantCode(t, err, ecrapi.CodeRepositoryNotFound)
+	awserrtest.WantCode(t, err, ecrapi.CodeRepositoryNotFound, "")
 	if _, ok := f.svc.Repository(f.ctx, "nope"); ok {
 		t.Fatal("Repository reports a missing repository")
 	}
@@ -126,18 +127,18 @@ func TestService_DescribeRepositories(t *testing.T) {
 	})
 	t.Run("missing name", func(t *testing.T) {
 		_, err := f.svc.DescribeRepositories(f.ctx, &ecrapi.DescribeRepositoriesInput{RepositoryNames: []string{"repo1", "nope"}})
-		wantCode(t, err, ecrapi.CodeRepositoryNotFound)
+		awserrtest.WantCode(t, err, ecrapi.CodeRepositoryNotFound, "")
 		if !strings.Contains(err.Error(), "The repository with name 'nope' does not exist in the registry with id '123456789012'") {
 			t.Fatalf("message: %v", err)
 		}
 	})
 	t.Run("names with maxResults", func(t *testing.T) {
 		_, err := f.svc.DescribeRepositories(f.ctx, &ecrapi.DescribeRepositoriesInput{RepositoryNames: []string{"repo1"}, MaxResults: ptr(int32(1))})
-		wantCode(t, err, ecrapi.CodeInvalidParameter)
+		awserrtest.WantCode(t, err, ecrapi.CodeInvalidParameter, "")
 	})
 	t.Run("bad token", func(t *testing.T) {
 		_, err := f.svc.DescribeRepositories(f.ctx, &ecrapi.DescribeRepositoriesInput{NextToken: sp("!!")})
-		wantCode(t, err, ecrapi.CodeInvalidParameter)
+		awserrtest.WantCode(t, err, ecrapi.CodeInvalidParameter, "")
 	})
 }
 
@@ -149,7 +150,7 @@ func TestService_DeleteRepository(t *testing.T) {
 	must[*ecrapi.PutImageOutput](t)(f.svc.PutImage(f.ctx, &ecrapi.PutImageInput{RepositoryName: sp("full"), ImageManifest: &m, ImageTag: sp("v1")}))
 
 	_, err := f.svc.DeleteRepository(f.ctx, &ecrapi.DeleteRepositoryInput{RepositoryName: sp("full")})
-	wantCode(t, err, ecrapi.CodeRepositoryNotEmpty)
+	awserrtest.WantCode(t, err, ecrapi.CodeRepositoryNotEmpty, "")
 	if _, ok := f.svc.Repository(f.ctx, "full"); !ok {
 		t.Fatal("a refused delete removed the repository")
 	}
@@ -162,7 +163,7 @@ func TestService_DeleteRepository(t *testing.T) {
 	}
 	must[*ecrapi.DeleteRepositoryOutput](t)(f.svc.DeleteRepository(f.ctx, &ecrapi.DeleteRepositoryInput{RepositoryName: sp("empty")}))
 	_, err = f.svc.DeleteRepository(f.ctx, &ecrapi.DeleteRepositoryInput{RepositoryName: sp("empty")})
-	wantCode(t, err, ecrapi.CodeRepositoryNotFound)
+	awserrtest.WantCode(t, err, ecrapi.CodeRepositoryNotFound, "")
 }
 
 func TestService_Tags(t *testing.T) {
@@ -178,9 +179,9 @@ func TestService_Tags(t *testing.T) {
 		t.Fatalf("tags = %+v", out.Tags)
 	}
 	_, err := f.svc.ListTagsForResource(f.ctx, &ecrapi.ListTagsForResourceInput{ResourceArn: sp("arn:aws:ecr:us-east-1:123456789012:repository/nope")})
-	wantCode(t, err, ecrapi.CodeRepositoryNotFound)
+	awserrtest.WantCode(t, err, ecrapi.CodeRepositoryNotFound, "")
 	_, err = f.svc.TagResource(f.ctx, &ecrapi.TagResourceInput{ResourceArn: sp("web"), Tags: []ecrapi.Tag{{Key: sp("k"), Value: sp("v")}}})
-	wantCode(t, err, ecrapi.CodeInvalidParameter)
+	awserrtest.WantCode(t, err, ecrapi.CodeInvalidParameter, "")
 }
 
 func TestService_LifecyclePolicy(t *testing.T) {
@@ -200,9 +201,9 @@ func TestService_LifecyclePolicy(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := f.svc.PutLifecyclePolicy(f.ctx, &ecrapi.PutLifecyclePolicyInput{RepositoryName: sp("web"), LifecyclePolicyText: &tc.text})
 			if tc.code != "" {
-				wantCode(t, err, tc.code)
+				awserrtest.WantCode(t, err, tc.code, "")
 				_, err := f.svc.GetLifecyclePolicy(f.ctx, &ecrapi.GetLifecyclePolicyInput{RepositoryName: sp("web")})
-				wantCode(t, err, ecrapi.CodeLifecyclePolicyNotFound)
+				awserrtest.WantCode(t, err, ecrapi.CodeLifecyclePolicyNotFound, "")
 				return
 			}
 			if err != nil {
@@ -216,5 +217,5 @@ func TestService_LifecyclePolicy(t *testing.T) {
 	}
 	must[*ecrapi.DeleteLifecyclePolicyOutput](t)(f.svc.DeleteLifecyclePolicy(f.ctx, &ecrapi.DeleteLifecyclePolicyInput{RepositoryName: sp("web")}))
 	_, err := f.svc.DeleteLifecyclePolicy(f.ctx, &ecrapi.DeleteLifecyclePolicyInput{RepositoryName: sp("web")})
-	wantCode(t, err, ecrapi.CodeLifecyclePolicyNotFound)
+	awserrtest.WantCode(t, err, ecrapi.CodeLifecyclePolicyNotFound, "")
 }

@@ -53,21 +53,7 @@ func must[T any](v T, err error) func(testing.TB) T {
 // empty) and returns an ECR client signed with its key.
 func newUser(t *testing.T, cp *testutil.ControlPlane, name, doc string) *ecr.Client {
 	t.Helper()
-	ctx := context.Background()
-	ic := iam.NewFromConfig(cp.RootConfig())
-	if _, err := ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
-		t.Fatal(err)
-	}
-	if doc != "" {
-		if _, err := ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String("p"), PolicyDocument: aws.String(doc)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	k, err := ic.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ecr.NewFromConfig(testutil.Config(cp.URL, *k.AccessKey.AccessKeyId, *k.AccessKey.SecretAccessKey, ""))
+	return ecr.NewFromConfig(cp.User(t, name, doc))
 }
 
 func sha(b []byte) string {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/berthdev/berth/internal/awsapi/ecrapi"
+	"github.com/berthdev/berth/internal/awserr/awserrtest"
 	"github.com/berthdev/berth/internal/principal"
 )
 
@@ -103,7 +104,7 @@ func TestService_GetAuthorizationToken(t *testing.T) {
 	})
 	t.Run("other registry", func(t *testing.T) {
 		_, err := f.svc.GetAuthorizationToken(f.ctx, &ecrapi.GetAuthorizationTokenInput{RegistryIds: []string{"999999999999"}})
-		wantCode(t, err, ecrapi.CodeRepositoryNotFound)
+		awserrtest.WantCode(t, err, ecrapi.CodeRepositoryNotFound, "")
 	})
 }
 

@@ -138,6 +138,12 @@ func TestService_Daemon_Constraint(t *testing.T) {
 	must[*ecsapi.PutAttributesOutput](t)(e.s.PutAttributes(e.ctx, &ecsapi.PutAttributesInput{Cluster: ptr("c1"),
 		Attributes: []ecsapi.Attribute{{Name: ptr("role"), Value: ptr("db"), TargetType: ptr("container-instance"), TargetId: ptr(web2)}}}))
 	eventually(t, "task on web1 only", func() bool { return e.onEach("c1", "agent", web1) })
+	// A deregistered instance's task stops and is not placed elsewhere.
+	must[*ecsapi.DeregisterContainerInstanceOutput](t)(e.s.DeregisterContainerInstance(e.ctx,
+		&ecsapi.DeregisterContainerInstanceInput{Cluster: ptr("c1"), ContainerInstance: ptr(web1), Force: ptr(true)}))
+	eventually(t, "no task, desired 0", func() bool {
+		return len(e.daemonPerInstance("c1", "agent")) == 0 && deref32(e.describeService("c1", "agent").DesiredCount) == 0
+	})
 }
 
 func TestService_Daemon_RollingUpdate(t *testing.T) {

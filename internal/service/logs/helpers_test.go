@@ -5,13 +5,11 @@ package logs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/berthdev/berth/internal/awserr"
 	"github.com/berthdev/berth/internal/logstore"
 	"github.com/berthdev/berth/internal/store/storetest"
 	"github.com/berthdev/berth/internal/testutil/testclock"
@@ -43,18 +41,6 @@ func ok[T any](t *testing.T) func(T, error) T {
 			t.Fatal(err)
 		}
 		return v
-	}
-}
-
-// wantCode checks that err is the AWS error code (and message, if set).
-func wantCode(t *testing.T, err error, code, msg string) {
-	t.Helper()
-	var ae *awserr.Error
-	if !errors.As(err, &ae) {
-		t.Fatalf("error %v, want %s", err, code)
-	}
-	if ae.Code != code || (msg != "" && ae.Message != msg) {
-		t.Fatalf("error %s: %q, want %s: %q", ae.Code, ae.Message, code, msg)
 	}
 }
 

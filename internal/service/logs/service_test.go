@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/berthdev/berth/internal/awsapi/logsapi"
+	"github.com/berthdev/berth/internal/awserr/awserrtest"
 	"github.com/berthdev/berth/internal/logstore"
 	"github.com/berthdev/berth/internal/store"
 )
@@ -69,7 +70,7 @@ func TestService_PutLogEvents_Rules(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := s.PutLogEvents(ctx, &logsapi.PutLogEventsInput{LogGroupName: ptr(tc.group), LogStreamName: ptr(tc.stream), LogEvents: tc.events})
-			wantCode(t, err, tc.code, tc.msg)
+			awserrtest.WantCode(t, err, tc.code, tc.msg)
 		})
 	}
 	// Exactly at the limits is accepted.
@@ -136,13 +137,13 @@ func TestService_PutRetentionPolicy_Values(t *testing.T) {
 	setup(t, s, "g")
 	for _, d := range []int32{0, 2, 4, 366, 3654, -1} {
 		_, err := s.PutRetentionPolicy(ctx, &logsapi.PutRetentionPolicyInput{LogGroupName: ptr("g"), RetentionInDays: ptr(d)})
-		wantCode(t, err, "InvalidParameterException", "")
+		awserrtest.WantCode(t, err, "InvalidParameterException", "")
 	}
 	for _, d := range []int32{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653} {
 		ok[*logsapi.PutRetentionPolicyOutput](t)(s.PutRetentionPolicy(ctx, &logsapi.PutRetentionPolicyInput{LogGroupName: ptr("g"), RetentionInDays: ptr(d)}))
 	}
 	_, err := s.PutRetentionPolicy(ctx, &logsapi.PutRetentionPolicyInput{LogGroupName: ptr("nope"), RetentionInDays: ptr(int32(1))})
-	wantCode(t, err, "ResourceNotFoundException", "The specified log group does not exist.")
+	awserrtest.WantCode(t, err, "ResourceNotFoundException", "The specified log group does not exist.")
 }
 
 func TestService_GetLogEvents_Tokens(t *testing.T) {
@@ -213,10 +214,10 @@ func TestService_GetLogEvents_Tokens(t *testing.T) {
 		{LogGroupName: ptr("g"), LogGroupIdentifier: ptr("g"), LogStreamName: ptr("s")},
 	} {
 		_, err := s.GetLogEvents(ctx, bad)
-		wantCode(t, err, "InvalidParameterException", "")
+		awserrtest.WantCode(t, err, "InvalidParameterException", "")
 	}
 	_, err := s.GetLogEvents(ctx, &logsapi.GetLogEventsInput{LogGroupName: ptr("g"), LogStreamName: ptr("x")})
-	wantCode(t, err, "ResourceNotFoundException", "The specified log stream does not exist.")
+	awserrtest.WantCode(t, err, "ResourceNotFoundException", "The specified log stream does not exist.")
 }
 
 func TestService_FilterLogEvents_InterleavedPaging(t *testing.T) {
@@ -276,11 +277,11 @@ func TestService_FilterLogEvents_InterleavedPaging(t *testing.T) {
 		})
 	}
 	_, err := s.FilterLogEvents(ctx, &logsapi.FilterLogEventsInput{LogGroupName: ptr("g"), FilterPattern: ptr(`{ $.x = `)})
-	wantCode(t, err, "InvalidParameterException", "")
+	awserrtest.WantCode(t, err, "InvalidParameterException", "")
 	_, err = s.FilterLogEvents(ctx, &logsapi.FilterLogEventsInput{LogGroupName: ptr("g"), LogStreamNames: []string{"a"}, LogStreamNamePrefix: ptr("a")})
-	wantCode(t, err, "InvalidParameterException", "")
+	awserrtest.WantCode(t, err, "InvalidParameterException", "")
 	_, err = s.FilterLogEvents(ctx, &logsapi.FilterLogEventsInput{LogGroupName: ptr("nope")})
-	wantCode(t, err, "ResourceNotFoundException", "The specified log group does not exist.")
+	awserrtest.WantCode(t, err, "ResourceNotFoundException", "The specified log group does not exist.")
 }
 
 func TestService_DescribeLogStreams_Order(t *testing.T) {
@@ -336,7 +337,7 @@ func TestService_DescribeLogStreams_Order(t *testing.T) {
 		})
 	}
 	_, err := s.DescribeLogStreams(ctx, &logsapi.DescribeLogStreamsInput{LogGroupName: ptr("g"), OrderBy: ptr("LastEventTime"), LogStreamNamePrefix: ptr("s")})
-	wantCode(t, err, "InvalidParameterException", "Cannot order by LastEventTime with a logStreamNamePrefix.")
+	awserrtest.WantCode(t, err, "InvalidParameterException", "Cannot order by LastEventTime with a logStreamNamePrefix.")
 	out := ok[*logsapi.DescribeLogStreamsOutput](t)(s.DescribeLogStreams(ctx, &logsapi.DescribeLogStreamsInput{LogGroupName: ptr("g"), LogStreamNamePrefix: ptr("s2")}))
 	st := out.LogStreams[0]
 	if *st.FirstEventTimestamp != now-3000 || *st.LastEventTimestamp != now-3000 || *st.LastIngestionTime != now || *st.StoredBytes == 0 ||
@@ -382,13 +383,13 @@ func TestService_Groups(t *testing.T) {
 		ok[*logsapi.CreateLogGroupOutput](t)(s.CreateLogGroup(ctx, &logsapi.CreateLogGroupInput{LogGroupName: ptr(n), Tags: map[string]string{"team": "a"}}))
 	}
 	_, err := s.CreateLogGroup(ctx, &logsapi.CreateLogGroupInput{LogGroupName: ptr("/app/web")})
-	wantCode(t, err, "ResourceAlreadyExistsException", "The specified log group already exists")
+	awserrtest.WantCode(t, err, "ResourceAlreadyExistsException", "The specified log group already exists")
 	for _, bad := range []string{"", "has space", "a:b", strings.Repeat("a", 513)} {
 		_, err := s.CreateLogGroup(ctx, &logsapi.CreateLogGroupInput{LogGroupName: ptr(bad)})
-		wantCode(t, err, "InvalidParameterException", "")
+		awserrtest.WantCode(t, err, "InvalidParameterException", "")
 	}
 	_, err = s.CreateLogGroup(ctx, &logsapi.CreateLogGroupInput{LogGroupName: ptr("t"), Tags: map[string]string{"aws:x": "y"}})
-	wantCode(t, err, "InvalidParameterException", "")
+	awserrtest.WantCode(t, err, "InvalidParameterException", "")
 	list := func(in *logsapi.DescribeLogGroupsInput) []string {
 		out := ok[*logsapi.DescribeLogGroupsOutput](t)(s.DescribeLogGroups(ctx, in))
 		var n []string
@@ -404,9 +405,9 @@ func TestService_Groups(t *testing.T) {
 		t.Fatal(diff)
 	}
 	_, err = s.DescribeLogGroups(ctx, &logsapi.DescribeLogGroupsInput{LogGroupNamePattern: ptr("a"), LogGroupNamePrefix: ptr("a")})
-	wantCode(t, err, "InvalidParameterException", "")
+	awserrtest.WantCode(t, err, "InvalidParameterException", "")
 	_, err = s.DescribeLogGroups(ctx, &logsapi.DescribeLogGroupsInput{Limit: ptr(int32(51))})
-	wantCode(t, err, "InvalidParameterException", "")
+	awserrtest.WantCode(t, err, "InvalidParameterException", "")
 	out := ok[*logsapi.DescribeLogGroupsOutput](t)(s.DescribeLogGroups(ctx, &logsapi.DescribeLogGroupsInput{Limit: ptr(int32(1))}))
 	g := out.LogGroups[0]
 	if *g.Arn != "arn:aws:logs:us-east-1:123456789012:log-group:/app/web:*" || *g.LogGroupArn != "arn:aws:logs:us-east-1:123456789012:log-group:/app/web" ||
@@ -428,9 +429,9 @@ func TestService_Groups(t *testing.T) {
 		many[fmt.Sprint("k", i)] = "v"
 	}
 	_, err = s.TagResource(ctx, &logsapi.TagResourceInput{ResourceArn: ptr(arn), Tags: many})
-	wantCode(t, err, "TooManyTagsException", "")
+	awserrtest.WantCode(t, err, "TooManyTagsException", "")
 	_, err = s.ListTagsForResource(ctx, &logsapi.ListTagsForResourceInput{ResourceArn: ptr(arn + "x")})
-	wantCode(t, err, "ResourceNotFoundException", "")
+	awserrtest.WantCode(t, err, "ResourceNotFoundException", "")
 
 	// Deleting a group deletes its streams and events; a new group of the
 	// same name starts empty.
@@ -438,15 +439,15 @@ func TestService_Groups(t *testing.T) {
 	put(t, s, "/app/web", "s", ms(t0), 1, "x")
 	ok[*logsapi.DeleteLogGroupOutput](t)(s.DeleteLogGroup(ctx, &logsapi.DeleteLogGroupInput{LogGroupName: ptr("/app/web")}))
 	_, err = s.DeleteLogGroup(ctx, &logsapi.DeleteLogGroupInput{LogGroupName: ptr("/app/web")})
-	wantCode(t, err, "ResourceNotFoundException", "The specified log group does not exist.")
+	awserrtest.WantCode(t, err, "ResourceNotFoundException", "The specified log group does not exist.")
 	setup(t, s, "/app/web", "s")
 	if out := ok[*logsapi.GetLogEventsOutput](t)(s.GetLogEvents(ctx, &logsapi.GetLogEventsInput{LogGroupName: ptr("/app/web"), LogStreamName: ptr("s")})); len(out.Events) != 0 {
 		t.Fatalf("recreated group has %d events", len(out.Events))
 	}
 	_, err = s.CreateLogStream(ctx, &logsapi.CreateLogStreamInput{LogGroupName: ptr("/app/web"), LogStreamName: ptr("s")})
-	wantCode(t, err, "ResourceAlreadyExistsException", "The specified log stream already exists")
+	awserrtest.WantCode(t, err, "ResourceAlreadyExistsException", "The specified log stream already exists")
 	_, err = s.CreateLogStream(ctx, &logsapi.CreateLogStreamInput{LogGroupName: ptr("/none"), LogStreamName: ptr("s")})
-	wantCode(t, err, "ResourceNotFoundException", "The specified log group does not exist.")
+	awserrtest.WantCode(t, err, "ResourceNotFoundException", "The specified log group does not exist.")
 }
 
 func TestService_AuthzTarget(t *testing.T) {
