@@ -13,12 +13,14 @@ func Match(pattern, s string) bool {
 	i, j := 0, 0
 	for j < len(s) {
 		switch {
+		case i < len(pattern) && pattern[i] == '*':
+			// Before the literal case: a * in the pattern is always a
+			// wildcard, even where s has a * too.
+			star, mark = i, j
+			i++
 		case i < len(pattern) && (pattern[i] == '?' || pattern[i] == s[j]):
 			i++
 			j++
-		case i < len(pattern) && pattern[i] == '*':
-			star, mark = i, j
-			i++
 		case star >= 0:
 			i = star + 1
 			mark++

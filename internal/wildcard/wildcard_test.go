@@ -12,6 +12,9 @@ func TestMatch(t *testing.T) {
 	}{
 		{"*", "", true},
 		{"*", "anything", true},
+		{"*b", "*ab", true}, // a * in s does not make the pattern's * literal
+		{"a*", "a*", true},
+		{"*x", "*ab", false},
 		{"a*c", "abbbc", true},
 		{"a*c", "abbbd", false},
 		{"a?c", "abc", true},
