@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/chromedp/chromedp"
 
@@ -114,9 +116,23 @@ func TestBrowser_ECSPages(t *testing.T) {
 	b.wantText(`[data-field="task.`+taskID+`.last"]`, "STOPPED")
 	b.shot("task-stopped")
 
-	// The logs page reads the Logs service, as the signed-in user.
+	// The logs page reads the Logs service, as the signed-in user: the
+	// simulated agent ships nothing, so write the container's stream here
+	// as an agent would.
+	logsAPI := cloudwatchlogs.NewFromConfig(cp.RootConfig())
+	stream := "ecs/web/" + taskID
+	if _, err := logsAPI.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("/ecs/web")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := logsAPI.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String("/ecs/web"), LogStreamName: aws.String(stream)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := logsAPI.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String("/ecs/web"), LogStreamName: aws.String(stream),
+		LogEvents: []logstypes.InputLogEvent{{Timestamp: aws.Int64(time.Now().UnixMilli()), Message: aws.String("listening on :8080")}}}); err != nil {
+		t.Fatal(err)
+	}
 	b.open("/console/ecs/clusters/default/tasks/" + taskID + "/logs/web")
-	b.wantText("main", "/ecs/web", "ecs/web/"+taskID)
+	b.wantText("main", "/ecs/web", stream, "listening on :8080")
 	b.shot("task-logs")
 }
 
