@@ -40,7 +40,7 @@ func (s *Server) build() error {
 		Policies:  iamPolicies{s.iam},
 		Resources: []authz.ResourcePolicySource{trustPolicies{s.iam}, s3w.policies(), ecrw.policies()},
 		Clock:     s.deps.Clock,
-		Revision:  s.store.Revision,
+		Revision:  s.iam.PoliciesRevision,
 	})
 	s.sts, err = stssvc.New(stssvc.Config{AccountID: s.cfg.AccountID, Region: s.cfg.Region, Clock: s.deps.Clock},
 		stssvc.Deps{

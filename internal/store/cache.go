@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 )
 
 // entry is a cached record. val is shared with every reader and never
@@ -29,6 +30,11 @@ type entry[T any] struct {
 type cache[T any] struct {
 	table string
 	log   *slog.Logger
+
+	// rev is the revision of the last change applied (or of the listing
+	// that filled the cache): set by the hub after the change is visible,
+	// never lowered.
+	rev atomic.Int64
 
 	mu      sync.RWMutex
 	items   map[string]entry[T]
@@ -170,6 +176,15 @@ func (c *cache[T]) apply(evs []tableEvent) {
 			} else {
 				ix.insert(ev.id, vals[i])
 			}
+		}
+	}
+}
+
+func (c *cache[T]) advance(rev int64) {
+	for {
+		cur := c.rev.Load()
+		if rev <= cur || c.rev.CompareAndSwap(cur, rev) {
+			return
 		}
 	}
 }

@@ -37,6 +37,10 @@
 // Another replica's writes arrive by watch; Store.Sync waits for them. A
 // watch that falls behind etcd's compaction lists again; other watch errors
 // are retried with backoff.
+// Store.Revision is the revision the caches have applied; Table.Revision is
+// that of the last change applied to one table, so a value derived from a
+// few tables can be kept until one of them changes, whatever else is
+// written.
 //
 // Each record carries its revision (Record.Revision, etcd's mod_revision).
 // Put and Delete take the revision the caller read and fail with

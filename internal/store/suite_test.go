@@ -46,6 +46,8 @@ var suite = []struct {
 	{"Cache_RelistAfterCompaction", testCacheRelistAfterCompaction, true},
 	{"Cache_Indexes", testCacheIndexes, false},
 	{"Cache_Pagination", testCachePagination, false},
+	{"Table_Revision", testTableRevision, false},
+	{"Table_RevisionConcurrent", testTableRevisionConcurrent, false},
 	{"Store_WaitForForeignRevision", testStoreWaitForForeignRevision, false},
 	{"Lease_Expiry", testLeaseExpiry, false},
 }

@@ -160,6 +160,7 @@ func testCacheRelistAfterCompaction(t *testing.T, b backend) {
 		mustRev(t)(tasks.Create(ctx, id, &task{Status: "PENDING"}))
 	}
 
+	before := tasks.Revision()
 	store.StopWatch(s)
 	kv := s.KV()
 	put := func(id string, v task) int64 {
@@ -187,6 +188,11 @@ func testCacheRelistAfterCompaction(t *testing.T, b backend) {
 		t.Fatal(err)
 	}
 	diff(t, "ids after re-list", []string{"b", "c", "d"}, ids(got))
+	// The re-list took in changes (the delete of a last): the table's
+	// revision covers them.
+	if got := tasks.Revision(); got < rev || got <= before {
+		t.Errorf("Revision() after re-list = %d, want at least %d (was %d)", got, rev, before)
+	}
 	running, err := tasks.ByIndex(ctx, "status", "RUNNING")
 	if err != nil {
 		t.Fatal(err)

@@ -82,6 +82,21 @@ func NewTable[T any](ctx context.Context, s *Store, name string, cfg TableConfig
 // Name returns the table name.
 func (t *Table[T]) Name() string { return t.name }
 
+// Revision returns the revision of the last change to this table (a
+// create, put or delete) that this replica's cache has applied, or of the
+// listing that filled or re-filled the cache, whichever is later. It never
+// decreases, and every change up to it is visible to reads of this table
+// on this replica, so a value derived from the table's records and labelled
+// with the Revision read before them is current for as long as Revision
+// stays the same. Writes to other tables do not move it. A table without a
+// cache (NoCache) reads etcd directly and reports the Store's Revision.
+func (t *Table[T]) Revision() int64 {
+	if t.cache == nil {
+		return t.s.Revision()
+	}
+	return t.cache.rev.Load()
+}
+
 // Index declares a secondary index, built at once over the cached records
 // and maintained on every change; ByIndex and ListByIndex query it. It
 // fails on a table without a cache or a duplicate name.

@@ -41,6 +41,9 @@ type sink interface {
 	replace(kvs []tableKV)
 	// apply applies the changes of one watch response, in revision order.
 	apply(evs []tableEvent)
+	// advance raises the table's revision (Table.Revision) to rev, after
+	// the changes up to rev are visible in the cache.
+	advance(rev int64)
 }
 
 // tableKV is a key split into its table's record id.
@@ -279,6 +282,7 @@ func (h *hub) fill(ctx context.Context, reg registration) (restart bool, err err
 	kvs, _, err := h.listTable(ctx, reg.name, h.revision())
 	if err == nil {
 		reg.sink.replace(kvs)
+		reg.sink.advance(h.revision())
 		h.sinks[reg.name] = reg.sink
 		return false, nil
 	}
@@ -315,6 +319,11 @@ func (h *hub) relist(ctx context.Context) error {
 	}
 	for name, s := range h.sinks {
 		s.replace(lists[name])
+	}
+	// Any table may have changed (deletions included) between the old
+	// revision and rev: every table's revision becomes rev.
+	for _, s := range h.sinks {
+		s.advance(rev)
 	}
 	h.setRev(rev)
 	return nil
@@ -379,7 +388,9 @@ func (h *hub) apply(resp WatchResponse) {
 		batches[name] = append(batches[name], tableEvent{id: id, typ: ev.Type, kv: ev.KV})
 	}
 	for name, evs := range batches {
-		h.sinks[name].apply(evs)
+		s := h.sinks[name]
+		s.apply(evs)
+		s.advance(evs[len(evs)-1].kv.ModRevision) // events are in revision order
 	}
 	h.setRev(resp.Events[len(resp.Events)-1].KV.ModRevision)
 }

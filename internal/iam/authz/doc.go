@@ -14,7 +14,8 @@
 // Engine builds the policy engine's Input the same way for live requests
 // (Authorize, Evaluate) and for IAM's policy simulator (Simulate), which
 // supplies its own documents and context instead of looking them up.
-// Given EngineDeps.Revision (the store revision), the Engine caches each
-// principal's compiled identity policies until the revision changes, so
-// every IAM change decides the next request.
+// Given EngineDeps.Revision (the revision of IAM's policy tables), the
+// Engine caches each principal's compiled identity policies until the
+// revision changes, so every IAM change decides the next request and
+// writes to other tables do not evict them.
 package authz

@@ -67,8 +67,9 @@ type EngineDeps struct {
 	Resources []ResourcePolicySource
 	Clock     func() time.Time
 	// Revision, when set, returns a number that changes whenever any
-	// policy Policies would return may have changed (the store revision
-	// the replica's caches have applied). The engine then caches each
+	// policy Policies would return may have changed (in the control plane,
+	// IAM's PoliciesRevision: the revision of the last change applied to
+	// the tables its policies are read from). The engine then caches each
 	// principal's compiled policies until it changes.
 	Revision func() int64
 }

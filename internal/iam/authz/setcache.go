@@ -14,12 +14,15 @@ import (
 )
 
 // The compiled policies of a principal are cached per principal and
-// store revision: a principal's stored policies can only change through a
-// store write, and a write advances the revision the replica's caches have
-// applied (IAM waits for its own writes to be applied before it answers),
+// revision (EngineDeps.Revision: in the control plane, the revision of the
+// last change this replica's caches applied to the IAM tables PoliciesFor
+// reads). A principal's stored policies can only change through a write to
+// those tables, and such a write advances that revision once the caches
+// show it (IAM waits for its own writes to be applied before it answers),
 // so an entry read at the current revision is exactly what PoliciesFor
-// would return now. The revision is read before PoliciesFor, so an entry
-// is never labelled newer than the data it holds.
+// would return now. Writes elsewhere (ECS tasks, container instances) leave
+// the revision, and so the entries, alone. The revision is read before
+// PoliciesFor, so an entry is never labelled newer than the data it holds.
 
 // setKey identifies whose policies a cache entry holds: every field of the
 // principal that PoliciesFor looks at.
@@ -63,7 +66,7 @@ func (c *setCache) put(k setKey, s *compiledSet) {
 }
 
 // identityPolicies sets in's identity policies and boundary for p: from
-// the cache when the store has not changed since they were read, else
+// the cache when the revision has not changed since they were read, else
 // from the PolicySource (and then cached).
 func (e *Engine) identityPolicies(ctx context.Context, in *policy.Input, p *principal.Principal) error {
 	if e.revision == nil {

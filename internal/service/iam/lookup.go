@@ -85,6 +85,18 @@ func (s *Service) PoliciesFor(ctx context.Context, p *principal.Principal) (*Pol
 	return &PolicySet{}, nil
 }
 
+// PoliciesRevision returns a number that changes whenever what PoliciesFor
+// returns may have changed: the highest revision this replica's caches
+// have applied to the tables PoliciesFor reads (users with their inline
+// policies, attachments, boundaries and group memberships; groups; roles;
+// customer managed policies and their versions). AWS managed policies are
+// immutable. Writes to other tables (ECS, EC2, S3, IAM access keys, last
+// used data) leave it unchanged. Read it before PoliciesFor: the result is
+// then current for as long as PoliciesRevision returns the same number.
+func (s *Service) PoliciesRevision() int64 {
+	return max(s.t.users.Revision(), s.t.groups.Revision(), s.t.roles.Revision(), s.t.policies.Revision())
+}
+
 func (s *Service) userPolicies(ctx context.Context, u *userRec) (*PolicySet, error) {
 	set := &PolicySet{}
 	s.addInline(&set.Identity, s.userARN(u), u.ID, u.Inline)
