@@ -6,6 +6,8 @@ package filterpattern
 import (
 	"fmt"
 	"strings"
+
+	"github.com/berthdev/berth/internal/wildcard"
 )
 
 // MaxPatternLength is the longest filter pattern AWS accepts.
@@ -142,26 +144,5 @@ func glob(pattern, s string) bool {
 	if !strings.Contains(pattern, "*") {
 		return pattern == s
 	}
-	star, mark := -1, 0
-	i, j := 0, 0
-	for j < len(s) {
-		switch {
-		case i < len(pattern) && pattern[i] == '*':
-			star, mark = i, j
-			i++
-		case i < len(pattern) && pattern[i] == s[j]:
-			i++
-			j++
-		case star >= 0:
-			i = star + 1
-			mark++
-			j = mark
-		default:
-			return false
-		}
-	}
-	for i < len(pattern) && pattern[i] == '*' {
-		i++
-	}
-	return i == len(pattern)
+	return wildcard.MatchStar(pattern, s)
 }

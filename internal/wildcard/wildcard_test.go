@@ -15,6 +15,7 @@ func TestMatch(t *testing.T) {
 		{"*b", "*ab", true}, // a * in s does not make the pattern's * literal
 		{"a*", "a*", true},
 		{"*x", "*ab", false},
+		{"a?c", "abc", true},
 		{"a*c", "abbbc", true},
 		{"a*c", "abbbd", false},
 		{"a?c", "abc", true},
@@ -33,6 +34,25 @@ func TestMatch(t *testing.T) {
 	for _, tc := range tests {
 		if got := Match(tc.pattern, tc.s); got != tc.want {
 			t.Errorf("Match(%q, %q) = %v, want %v", tc.pattern, tc.s, got, tc.want)
+		}
+	}
+}
+
+func TestMatchStar(t *testing.T) {
+	tests := []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"a?c", "a?c", true},
+		{"a?c", "abc", false}, // ? is ordinary
+		{"*b", "*ab", true},
+		{"status_*", "status_404", true},
+		{"4*", "500", false},
+		{"", "", true},
+	}
+	for _, tt := range tests {
+		if got := MatchStar(tt.pattern, tt.s); got != tt.want {
+			t.Errorf("MatchStar(%q, %q) = %v, want %v", tt.pattern, tt.s, got, tt.want)
 		}
 	}
 }
