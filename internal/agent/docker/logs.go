@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/pkg/stdcopy"
 )
 
 var _ LogFollower = (*Engine)(nil)
@@ -25,6 +24,15 @@ type LogFollower interface {
 	// ends when the container stops (after its last line) or ctx ends.
 	// It needs a logging driver the daemon can read back (json-file,
 	// local, journald).
+	//
+	// Docker stores a line longer than 16 KiB as partial messages, each
+	// with its own timestamp; they are joined back into one line (per
+	// stream, so stderr written meanwhile does not land inside a stdout
+	// line) whose timestamp is its last piece's: following again from
+	// just after it does not return a piece of it. A line longer than
+	// MaxLineBytes comes as several lines of at most that (cut on a
+	// UTF-8 character boundary), each stamped with the last piece it
+	// holds; so does a line whose rest the stream ended before.
 	ContainerLogsFollow(ctx context.Context, id string, since time.Time) (io.ReadCloser, error)
 }
 
@@ -47,7 +55,7 @@ func (e *Engine) ContainerLogsFollow(ctx context.Context, id string, since time.
 	}
 	pr, pw := io.Pipe()
 	go func() {
-		_, err := stdcopy.StdCopy(pw, pw, rc)
+		err := joinLines(pw, rc)
 		rc.Close()
 		pw.CloseWithError(err)
 	}()

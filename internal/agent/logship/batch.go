@@ -23,8 +23,12 @@ type event struct {
 	at  time.Time
 	ms  int64
 	msg string
-	// partial marks a piece of a long line other than its last one.
+	// partial marks a piece of a long line other than its last one;
+	// resume is then the position to save if a batch ends with it: the
+	// previous line's (its Docker timestamp), so that following again
+	// from just after it returns this whole line.
 	partial bool
+	resume  time.Time
 }
 
 // batch is the events of one PutLogEvents call.
@@ -53,12 +57,14 @@ func (b *batch) full() bool {
 }
 
 // position is how far the batch, once accepted, has shipped: its last
-// line's timestamp, or just before it when the batch ends inside a long
-// line (so a restart resends that line rather than lose its rest).
+// line's timestamp, or the line before's when the batch ends inside a
+// long line (so a restart resends that line rather than lose its rest).
+// A long line's timestamp is its last Docker piece's (see
+// docker.LogFollower), so neither resends a piece of a line by itself.
 func (b *batch) position() time.Time {
 	last := b.events[len(b.events)-1]
 	if last.partial {
-		return last.at.Add(-time.Nanosecond)
+		return last.resume
 	}
 	return last.at
 }
@@ -88,13 +94,18 @@ func split(msg string) []string {
 // sequencer turns lines into events with non-decreasing timestamps.
 type sequencer struct{ lastMS int64 }
 
-func (s *sequencer) events(at time.Time, line string) []event {
+// events returns line's events; before is the position of the line
+// before it.
+func (s *sequencer) events(before, at time.Time, line string) []event {
 	ms := max(at.UnixMilli(), s.lastMS)
 	s.lastMS = ms
 	pieces := split(line)
 	out := make([]event, len(pieces))
 	for i, p := range pieces {
 		out[i] = event{at: at, ms: ms, msg: p, partial: i < len(pieces)-1}
+		if out[i].partial {
+			out[i].resume = before
+		}
 	}
 	return out
 }

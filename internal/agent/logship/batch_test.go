@@ -82,13 +82,14 @@ func TestSplit_LongLines(t *testing.T) {
 	}
 	var s sequencer
 	at := time.Date(2026, 3, 1, 0, 0, 0, 5, time.UTC)
-	evs := s.events(at, long)
+	before := at.Add(-time.Millisecond)
+	evs := s.events(before, at, long)
 	var b batch
 	for _, e := range evs[:2] {
 		b.add(e)
 	}
-	if got := b.position(); !got.Equal(at.Add(-time.Nanosecond)) {
-		t.Errorf("a batch ending inside a line resumes at %v, want just before the line (%v)", got, at)
+	if got := b.position(); !got.Equal(before) {
+		t.Errorf("a batch ending inside a line resumes after %v, want after the line before (%v)", got, before)
 	}
 	b.add(evs[2])
 	if got := b.position(); !got.Equal(at) {
@@ -101,7 +102,7 @@ func TestSequencer_Chronological(t *testing.T) {
 	var s sequencer
 	var got []int64
 	for _, at := range []time.Time{t0, t0.Add(-time.Second), t0.Add(2 * time.Millisecond), t0.Add(time.Millisecond)} {
-		for _, e := range s.events(at, "x") {
+		for _, e := range s.events(time.Time{}, at, "x") {
 			got = append(got, e.ms-t0.UnixMilli())
 		}
 	}

@@ -48,14 +48,23 @@
 // silently. Event timestamps are the Docker timestamps in milliseconds,
 // made non-decreasing so every batch is chronological.
 //
+// Long lines: Docker stores a line longer than 16 KiB as partial
+// messages; ContainerLogsFollow joins them back (docker.LogFollower), so
+// such a line is one event, or, over CloudWatch's 256 KiB event limit
+// (MaxEventBytes with the 26 bytes of overhead), several events of at
+// most that whose concatenation is the line, as Docker's awslogs driver
+// does.
+//
 // Position: after each accepted batch the Docker timestamp (nanoseconds)
 // of its last line is saved in the agent's state file (state.DB
-// PutLogPosition). A restarted agent reattaches the container and resumes
-// from just after it; a container that stopped while the agent was down
-// (or before its output was all shipped) is read once from there, without
-// following (RestoreExited), and Drain waits for that before the
-// container is removed. So nothing is lost and nothing is sent twice except
-// lines written at the very same nanosecond; a crash between an accepted
-// PutLogEvents and the save resends at most that batch (at most about
-// one second of output).
+// PutLogPosition); a batch that ends inside a long line saves the line
+// before's instead, so that line is read again whole. A restarted agent
+// reattaches the container and resumes from just after it; a container
+// that stopped while the agent was down (or before its output was all
+// shipped) is read once from there, without following (RestoreExited),
+// and Drain waits for that before the container is removed. So nothing is
+// lost and nothing is sent twice except lines written at the very same
+// nanosecond and the first events of a long line a restart cut; a crash
+// between an accepted PutLogEvents and the save resends at most that
+// batch (at most about one second of output).
 package logship

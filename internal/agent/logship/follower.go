@@ -176,10 +176,11 @@ func (f *follower) scan(r io.Reader, after time.Time, lines chan<- event) (time.
 			if perr != nil {
 				at, text = after, strings.TrimRight(line, "\r\n") // no timestamp: keep the position
 			}
+			before := after
 			after = at
 			if text != "" {
 				f.mu.Lock()
-				evs := f.seq.events(at, text)
+				evs := f.seq.events(before, at, text)
 				f.mu.Unlock()
 				for _, e := range evs {
 					select {
