@@ -399,4 +399,25 @@ func TestService_SDK_Authorization(t *testing.T) {
 	if err != nil || len(out.Tasks) != 1 {
 		t.Errorf("RunTask with iam:PassRole: %v %+v", err, out)
 	}
+	// An override's task role is passed too: the gateway refuses one the
+	// caller may not pass, with nothing launched.
+	other := "arn:aws:iam::123456789012:role/other"
+	before, err := e.ecs.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String("c")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = passer.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("c"), TaskDefinition: aws.String("withrole"),
+		Overrides: &ecstypes.TaskOverride{TaskRoleArn: aws.String(other)}})
+	ae = apiErr(t, err, "AccessDeniedException")
+	want = "User: arn:aws:iam::123456789012:user/passer is not authorized to perform: iam:PassRole on resource: " + other
+	if !strings.HasPrefix(ae.ErrorMessage(), want) {
+		t.Errorf("override PassRole denial %q, want prefix %q", ae.ErrorMessage(), want)
+	}
+	after, err := e.ecs.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String("c")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after.TaskArns) != len(before.TaskArns) {
+		t.Errorf("denied RunTask launched tasks: %d before, %d after", len(before.TaskArns), len(after.TaskArns))
+	}
 }
