@@ -90,13 +90,20 @@ func newFlagSet(name, synopsis string, w io.Writer) *flag.FlagSet {
 }
 
 // parseFlags parses args with fs; a parse error (the flag package has
-// printed it with the usage) is a usage error.
+// printed it with the usage) or a positional argument (no command takes
+// one) is a usage error.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	err := fs.Parse(args)
-	if err == nil || errors.Is(err, flag.ErrHelp) {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
 		return err
+	case err != nil:
+		return fmt.Errorf("%w: %v", errUsage, err)
+	case fs.NArg() > 0:
+		fs.Usage()
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	return fmt.Errorf("%w: %v", errUsage, err)
+	return nil
 }
 
 // newLogger builds the process logger. Logs are structured and never

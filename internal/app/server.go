@@ -5,7 +5,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -32,10 +31,6 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&logFormat, "log-format", "text", "log `format`: text or json")
 	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
 	logger, err := newLogger(stderr, logLevel, logFormat)
 	if err != nil {

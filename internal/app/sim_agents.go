@@ -47,10 +47,6 @@ func runSimAgents(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
 	logger, err := newLogger(stderr, logLevel, logFormat)
 	if err != nil {
 		return err

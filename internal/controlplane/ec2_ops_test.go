@@ -7,10 +7,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/xml"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"sort"
 	"strings"
 	"testing"
@@ -43,23 +41,16 @@ func TestEC2_EveryModelledOperationAnswers(t *testing.T) {
 			if _, ok := actionmap.ForOperation("ec2", name); !ok {
 				t.Errorf("ec2:%s has no IAM action", name)
 			}
-			body := url.Values{"Action": {name}, "Version": {def.APIVersion}}.Encode()
-			req := httptest.NewRequest(http.MethodPost, cp.URL+"/", strings.NewReader(body))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-			sum := sha256.Sum256([]byte(body))
+			op := def.Operations[name]
+			req := emptyRequest(t, cp.URL, def, op)
+			sum := sha256.Sum256([]byte(requestBody(def, op)))
 			if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "ec2", testutil.Region, time.Now()); err != nil {
 				t.Fatal(err)
 			}
 			req.RemoteAddr = "127.0.0.1:40000"
 			w := httptest.NewRecorder()
 			cp.Handler().ServeHTTP(w, req)
-			var e struct {
-				Errors struct {
-					Error struct{ Code, Message string }
-				}
-			}
-			_ = xml.Unmarshal(w.Body.Bytes(), &e)
-			code, msg := e.Errors.Error.Code, e.Errors.Error.Message
+			code, msg := errorOf(def, w)
 			switch {
 			case w.Code == http.StatusNotImplemented:
 				if code != "NotImplemented" || !strings.Contains(msg, name) {

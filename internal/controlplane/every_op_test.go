@@ -100,7 +100,7 @@ func requestBody(def *awsapi.Service, op *awsapi.Operation) string {
 	switch def.Protocol {
 	case awsapi.ProtocolJSON:
 		return "{}"
-	case awsapi.ProtocolQuery:
+	case awsapi.ProtocolQuery, awsapi.ProtocolEC2:
 		return url.Values{"Action": {op.Name}, "Version": {def.APIVersion}}.Encode()
 	}
 	return ""
@@ -119,7 +119,7 @@ func emptyRequest(t *testing.T, base string, def *awsapi.Service, op *awsapi.Ope
 		r.Header.Set("Content-Type", "application/x-amz-json-"+def.JSONVersion)
 		r.Header.Set("X-Amz-Target", def.TargetPrefix+"."+op.Name)
 		return r
-	case awsapi.ProtocolQuery:
+	case awsapi.ProtocolQuery, awsapi.ProtocolEC2:
 		r, _ := http.NewRequest(http.MethodPost, base+"/", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 		return r
@@ -193,6 +193,14 @@ func errorOf(def *awsapi.Service, w *httptest.ResponseRecorder) (code, msg strin
 		}
 		_ = xml.Unmarshal(w.Body.Bytes(), &e)
 		return e.Error.Code, e.Error.Message
+	case awsapi.ProtocolEC2:
+		var e struct {
+			Errors struct {
+				Error struct{ Code, Message string }
+			}
+		}
+		_ = xml.Unmarshal(w.Body.Bytes(), &e)
+		return e.Errors.Error.Code, e.Errors.Error.Message
 	}
 	var e struct{ Code, Message string }
 	_ = xml.Unmarshal(w.Body.Bytes(), &e)

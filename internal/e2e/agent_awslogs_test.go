@@ -70,7 +70,7 @@ func chatterImage(t *testing.T, eng *docker.Engine) string {
 // again), the restarted agent ships the line it wrote after SIGTERM, once,
 // and nothing twice.
 func TestAgent_AwslogsShipping(t *testing.T) {
-	eng := agenttestEngine(t)
+	eng := agenttest.Docker(t)
 	e := newLoopbackEnv(t)
 	cli := e.rootCLI(t)
 	ctx := context.Background()

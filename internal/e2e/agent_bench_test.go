@@ -14,6 +14,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/berthdev/berth/internal/agent/agenttest"
 )
 
 // BenchmarkAgent_RunTask measures, on a cached image, RunTask to the
@@ -39,6 +41,7 @@ import (
 func BenchmarkAgent_RunTask(b *testing.B) {
 	const n = 20
 	e, d := newAgentEnv(b)
+	eng := agenttest.Docker(b)
 	a := e.start(b, "ECS_IMAGE_PULL_BEHAVIOR=prefer-cached")
 	a.waitLog(b, 30*time.Second, "connected to ACS")
 	e.registerTaskDef(b, "bench", d.probe, "", "serve", "-addr", ":8080")
@@ -51,7 +54,7 @@ func BenchmarkAgent_RunTask(b *testing.B) {
 			b.Fatalf("docker %v: %v", args, err)
 		}
 		took := time.Since(start)
-		removeContainer(b, agenttestEngine(b), strings.TrimSpace(string(out)))
+		removeContainer(b, eng, strings.TrimSpace(string(out)))
 		return took
 	}
 	for range b.N {
@@ -64,7 +67,7 @@ func BenchmarkAgent_RunTask(b *testing.B) {
 			seen := time.Now()
 			agentTimes = append(agentTimes, seen.Sub(start))
 			arns = append(arns, arn)
-			removeContainer(b, agenttestEngine(b), aws.ToString(task.Containers[0].RuntimeId))
+			removeContainer(b, eng, aws.ToString(task.Containers[0].RuntimeId))
 			if recv, run, ok := agentMarks(a.logText(), arn); ok {
 				delivery = append(delivery, recv.Sub(start))
 				dockerPhase = append(dockerPhase, run.Sub(recv))

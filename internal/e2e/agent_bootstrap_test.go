@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/berthdev/berth/internal/agent/agenttest"
 	"github.com/berthdev/berth/internal/firstrun"
 	"github.com/berthdev/berth/internal/testutil"
 )
@@ -83,7 +84,7 @@ const bootstrapConfig = "# fetched by berth agent --config s3://...\nECS_CLUSTER
 // attribute visible in DescribeContainerInstances). BERTH_AGENT_CONFIG
 // works as --config.
 func TestAgent_ConfigFromS3(t *testing.T) {
-	agenttestEngine(t) // a successful start needs the Docker Engine
+	agenttest.Docker(t) // a successful start needs the Docker Engine
 	e := newLoopbackEnv(t)
 	ctx := context.Background()
 	if _, err := e.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("cfg")}); err != nil {

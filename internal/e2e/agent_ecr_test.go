@@ -56,7 +56,7 @@ func dockerCLI(t *testing.T, configDir string, stdin string, args ...string) str
 // stops with CannotPullContainerError naming the action, and so does one
 // pulled by an agent whose instance role is denied ecr:GetAuthorizationToken.
 func TestAgent_ECRPull(t *testing.T) {
-	eng := agenttestEngine(t)
+	eng := agenttest.Docker(t)
 	e := newLoopbackEnv(t)
 	aws_ := e.rootCLI(t)
 	ctx := context.Background()

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -101,23 +100,12 @@ func freeAddr(t testing.TB, ip string) string {
 	return ln.Addr().String()
 }
 
-var whoami struct {
-	sync.Mutex
-	tag string
-}
-
 // whoamiImage builds (once per process) the FROM-scratch image of
 // testdata/whoami: sts:GetCallerIdentity with the SDK's default chain.
 func whoamiImage(t testing.TB, eng *docker.Engine) string {
 	t.Helper()
-	whoami.Lock()
-	defer whoami.Unlock()
-	if whoami.tag != "" {
-		return whoami.tag
-	}
 	_, self, _, _ := runtime.Caller(0)
-	whoami.tag = agenttest.ScratchImage(t, eng, "whoami", filepath.Join(filepath.Dir(self), "testdata", "whoami"))
-	return whoami.tag
+	return agenttest.ScratchImageOnce(t, eng, "whoami", filepath.Join(filepath.Dir(self), "testdata", "whoami"))
 }
 
 // waitTask polls DescribeTasks until the task's lastStatus is want.
@@ -210,9 +198,6 @@ func removeContainer(t testing.TB, eng *docker.Engine, id string) {
 		_ = eng.ContainerRemove(ctx, id)
 	})
 }
-
-// agenttestEngine returns the Docker Engine (skipping without one).
-func agenttestEngine(t testing.TB) *docker.Engine { return agenttest.Docker(t) }
 
 // netnsClient is an HTTP client whose every connection is dialled inside
 // the network namespace ns.

@@ -53,11 +53,7 @@ func (g *generator) ops() ([]byte, error) {
 	b.WriteString("\tOperations: map[string]*awsapi.Operation{\n")
 	for _, op := range g.opNames {
 		o := g.m.Operations[op]
-		method := o.HTTP.Method
-		if method == "" {
-			method = http.MethodPost
-		}
-		fmt.Fprintf(&b, "\t\t%q: {\n\t\t\tName: %q,\n\t\t\tHTTPMethod: %q,\n\t\t\tRequestURI: %q,\n", op, op, method, o.HTTP.RequestURI)
+		fmt.Fprintf(&b, "\t\t%q: {\n\t\t\tName: %q,\n\t\t\tHTTPMethod: %q,\n\t\t\tRequestURI: %q,\n", op, op, o.method(), o.HTTP.RequestURI)
 		if o.HTTP.ResponseCode != 0 {
 			fmt.Fprintf(&b, "\t\t\tResponseCode: %d,\n", o.HTTP.ResponseCode)
 		}
@@ -83,11 +79,7 @@ func (g *generator) ops() ([]byte, error) {
 	}
 	for _, op := range g.unmodelled {
 		o := g.m.Operations[op]
-		method := o.HTTP.Method
-		if method == "" {
-			method = http.MethodPost
-		}
-		fmt.Fprintf(&b, "\t\t%q: unmodelled(%q, %q, %q),\n", op, op, method, o.HTTP.RequestURI)
+		fmt.Fprintf(&b, "\t\t%q: unmodelled(%q, %q, %q),\n", op, op, o.method(), o.HTTP.RequestURI)
 	}
 	b.WriteString("\t},\n}\n")
 	if len(g.unmodelled) > 0 {
@@ -157,4 +149,13 @@ func (g *generator) errors() ([]byte, error) {
 		fmt.Fprintf(&b, "func %s(format string, args ...any) *awserr.Error {\n\treturn newError(%s, %d, %t, format, args)\n}\n\n", fnID, codeID, status, sender)
 	}
 	return b.Bytes(), nil
+}
+
+// method is the operation's HTTP method; POST when the model names none
+// (the query and JSON protocols).
+func (o operation) method() string {
+	if o.HTTP.Method == "" {
+		return http.MethodPost
+	}
+	return o.HTTP.Method
 }

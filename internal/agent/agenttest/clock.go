@@ -65,13 +65,6 @@ func (c *FakeClock) Advance(d time.Duration) {
 	c.waiters = kept
 }
 
-// Waiters returns the number of pending After calls.
-func (c *FakeClock) Waiters() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.waiters)
-}
-
 // BlockUntil waits (up to timeout) until at least n After calls are
 // pending, reporting whether they are.
 func (c *FakeClock) BlockUntil(n int, timeout time.Duration) bool {

@@ -54,24 +54,36 @@ func ID() string {
 	return hex.EncodeToString(b[:])
 }
 
-var probe struct {
-	sync.Mutex
-	tag string
-}
-
 // ProbeImage builds (once per test process) the FROM-scratch image holding
 // the static probe program of testdata/probe and returns its tag,
 // berth-test/probe:<content hash>. Nothing is pulled.
 func ProbeImage(t testing.TB, eng *docker.Engine) string {
 	t.Helper()
-	probe.Lock()
-	defer probe.Unlock()
-	if probe.tag != "" {
-		return probe.tag
-	}
 	_, self, _, _ := runtime.Caller(0)
-	probe.tag = ScratchImage(t, eng, "probe", filepath.Join(filepath.Dir(self), "testdata", "probe"))
-	return probe.tag
+	return ScratchImageOnce(t, eng, "probe", filepath.Join(filepath.Dir(self), "testdata", "probe"))
+}
+
+var built struct {
+	sync.Mutex
+	tags map[string]string // name, dir and env → tag
+}
+
+// ScratchImageOnce is ScratchImage done at most once per test process for
+// each name, dir and env: later calls return the first call's tag.
+func ScratchImageOnce(t testing.TB, eng *docker.Engine, name, dir string, env ...string) string {
+	t.Helper()
+	key := strings.Join(append([]string{name, dir}, env...), "\x00")
+	built.Lock()
+	defer built.Unlock()
+	if tag, ok := built.tags[key]; ok {
+		return tag
+	}
+	tag := ScratchImage(t, eng, name, dir, env...)
+	if built.tags == nil {
+		built.tags = map[string]string{}
+	}
+	built.tags[key] = tag
+	return tag
 }
 
 // ScratchImage builds the Go main package in dir as a static Linux binary

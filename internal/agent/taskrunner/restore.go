@@ -166,10 +166,7 @@ func (tr *taskRunner) reattach(ctx context.Context, c *ctr, rec state.Container,
 		c.status, c.reason = StatusStopped, "DockerStateError: cannot inspect the container after an agent restart"
 		return
 	}
-	in := readInspect(&tr.task, c.spec, ins)
-	c.imageID, c.imageDigest, c.bindings, c.ips, c.networkMode = in.imageID, in.imageDigest, in.bindings, in.ips, in.networkMode
-	c.labels, c.logDriver, c.logOptions, c.hasHealth, c.health = in.labels, in.logDriver, in.logOptions, in.hasHealth, in.health
-	c.createdAt, c.startedAt = in.createdAt, in.startedAt
+	c.inspected = readInspect(&tr.task, c.spec, ins)
 	switch ins.State.Status {
 	case container.StateRunning, container.StatePaused, container.StateRestarting:
 		c.status, c.everRan = StatusRunning, true

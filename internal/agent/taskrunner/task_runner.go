@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net/netip"
 	"sync"
 	"time"
 
@@ -16,30 +15,19 @@ import (
 
 // ctr is the runner's view of one container of a task.
 type ctr struct {
-	spec        *Container
-	status      string // StatusNone, StatusRunning, StatusStopped
-	starting    bool   // a start goroutine is at work
-	stopAsked   bool   // a stop goroutine was launched
-	everRan     bool
-	polling     bool // a health poll is in flight
-	dockerID    string
-	dockerName  string
-	endpointID  string
-	imageID     string
-	imageDigest string
-	exitCode    *int
-	reason      string
-	bindings    []NetworkBinding
-	ips         []netip.Addr
-	networkMode string
-	labels      map[string]string
-	logDriver   string
-	logOptions  map[string]string
-	hasHealth   bool
-	health      string
-	createdAt   time.Time
-	startedAt   time.Time
-	finishedAt  time.Time
+	spec       *Container
+	status     string // StatusNone, StatusRunning, StatusStopped
+	starting   bool   // a start goroutine is at work
+	stopAsked  bool   // a stop goroutine was launched
+	everRan    bool
+	polling    bool // a health poll is in flight
+	dockerID   string
+	dockerName string
+	endpointID string
+	inspected  // read back once the container started (or was reattached)
+	exitCode   *int
+	reason     string
+	finishedAt time.Time
 }
 
 type eventKind int
@@ -372,10 +360,7 @@ func (tr *taskRunner) started(ctx context.Context, c *ctr, res *startResult) {
 		return
 	}
 	c.status, c.everRan = StatusRunning, true
-	in := res.info
-	c.imageID, c.imageDigest, c.bindings, c.ips, c.networkMode = in.imageID, in.imageDigest, in.bindings, in.ips, in.networkMode
-	c.labels, c.logDriver, c.logOptions, c.hasHealth, c.health = in.labels, in.logDriver, in.logOptions, in.hasHealth, in.health
-	c.createdAt, c.startedAt = in.createdAt, in.startedAt
+	c.inspected = res.info
 	tr.log.Info("container running", logkey.ContainerID, c.dockerID, "container", c.spec.Name)
 	go tr.wait(ctx, c.spec.Name, c.dockerID)
 }

@@ -125,11 +125,7 @@ func (s *Service) DisassociateIamInstanceProfile(ctx context.Context, in *ec2api
 // DescribeIamInstanceProfileAssociations lists the current associations,
 // selected by AssociationIds or the filters instance-id and state.
 func (s *Service) DescribeIamInstanceProfileAssociations(ctx context.Context, in *ec2api.DescribeIamInstanceProfileAssociationsInput) (*ec2api.DescribeIamInstanceProfileAssociationsOutput, error) {
-	size, err := pageSize(in.MaxResults, 5)
-	if err != nil {
-		return nil, err
-	}
-	after, err := decodeToken(in.NextToken)
+	size, after, err := paging(in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}

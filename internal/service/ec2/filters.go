@@ -126,33 +126,30 @@ func instanceAttr(r *instanceRec, name string) ([]string, bool) {
 	return nil, true
 }
 
-// pageSize validates MaxResults (EC2 accepts min..1000) and returns the
-// page size, 1000 when absent.
-func pageSize(maxResults *int32, minimum int32) (int, error) {
-	if maxResults == nil {
-		return 1000, nil
+// paging validates MaxResults (EC2 accepts 5..1000; 1000 when absent) and
+// NextToken, and returns the page size and the id the page starts after.
+func paging(maxResults *int32, token *string) (size int, after string, err error) {
+	size = 1000
+	if maxResults != nil {
+		n := *maxResults
+		if n < 5 || n > 1000 {
+			return 0, "", ec2api.ErrInvalidParameterValue("Value ( %d ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.", n)
+		}
+		size = int(n)
 	}
-	n := *maxResults
-	if n < minimum || n > 1000 {
-		return 0, ec2api.ErrInvalidParameterValue("Value ( %d ) for parameter maxResults is invalid. Expecting a value between %d and 1000.", n, minimum)
+	if token == nil || *token == "" {
+		return size, "", nil
 	}
-	return int(n), nil
+	b, err := base64.RawURLEncoding.DecodeString(*token)
+	if err != nil || len(b) == 0 {
+		return 0, "", ec2api.ErrInvalidNextToken("The token '%s' is invalid.", *token)
+	}
+	return size, string(b), nil
 }
 
 // Page tokens are the base64 of the last id of the previous page.
 func encodeToken(lastID string) *string {
 	return aws.String(base64.RawURLEncoding.EncodeToString([]byte(lastID)))
-}
-
-func decodeToken(token *string) (string, error) {
-	if token == nil || *token == "" {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(*token)
-	if err != nil || len(b) == 0 {
-		return "", ec2api.ErrInvalidNextToken("The token '%s' is invalid.", *token)
-	}
-	return string(b), nil
 }
 
 // page returns the items after the token's id, at most size, and the

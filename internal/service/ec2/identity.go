@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/berthdev/berth/internal/agent/imds"
 	"github.com/berthdev/berth/internal/store"
 )
 
@@ -27,28 +28,6 @@ var ErrInvalidIdentity = errors.New("ec2: invalid instance identity document")
 
 // identityKeyID is the key record's id in the keys table.
 const identityKeyID = "identity"
-
-// IdentityDocumentVersion is the version field of the documents.
-const IdentityDocumentVersion = "2017-09-30"
-
-// identityDocument is the instance identity document, with EC2's fields.
-type identityDocument struct {
-	AccountID               string   `json:"accountId"`
-	Architecture            string   `json:"architecture"`
-	AvailabilityZone        string   `json:"availabilityZone"`
-	BillingProducts         []string `json:"billingProducts"`
-	DevpayProductCodes      []string `json:"devpayProductCodes"`
-	MarketplaceProductCodes []string `json:"marketplaceProductCodes"`
-	ImageID                 string   `json:"imageId"`
-	InstanceID              string   `json:"instanceId"`
-	InstanceType            string   `json:"instanceType"`
-	KernelID                *string  `json:"kernelId"`
-	PendingTime             string   `json:"pendingTime"`
-	PrivateIP               string   `json:"privateIp"`
-	RamdiskID               *string  `json:"ramdiskId"`
-	Region                  string   `json:"region"`
-	Version                 string   `json:"version"`
-}
 
 // signer holds the identity signing key: ECDSA P-256 over SHA-256, created
 // once and kept in the store so every replica signs and verifies alike.
@@ -107,15 +86,11 @@ func (s *Service) IdentityDocument(ctx context.Context, instanceID string) (doc,
 		return "", "", err
 	}
 	r := rec.Value
-	b, err := json.MarshalIndent(identityDocument{
-		AccountID: s.cfg.AccountID, Architecture: firstNonEmpty(r.Architecture, "x86_64"), AvailabilityZone: r.Zone,
+	b := imds.IdentityDocument(imds.Instance{
+		AccountID: s.cfg.AccountID, Architecture: r.Architecture, AvailabilityZone: r.Zone,
 		ImageID: r.ImageID, InstanceID: r.ID, InstanceType: r.InstanceType,
-		PendingTime: r.LaunchTime.UTC().Format(time.RFC3339), PrivateIP: r.PrivateIP,
-		Region: s.cfg.Region, Version: IdentityDocumentVersion,
-	}, "", "  ")
-	if err != nil {
-		return "", "", err
-	}
+		PendingTime: r.LaunchTime, LocalIPv4: r.PrivateIP, Region: s.cfg.Region,
+	})
 	sg, err := s.identitySigner(ctx)
 	if err != nil {
 		return "", "", err
@@ -151,7 +126,12 @@ func (s *Service) VerifyIdentityDocument(doc, signature string) (instanceID stri
 	if !ecdsa.VerifyASN1(&sg.key.PublicKey, sum[:], sig) {
 		return "", fmt.Errorf("%w: signature does not verify", ErrInvalidIdentity)
 	}
-	var d identityDocument
+	// The fields checked here; imds.IdentityDocument renders the rest.
+	var d struct {
+		AccountID  string `json:"accountId"`
+		InstanceID string `json:"instanceId"`
+		Region     string `json:"region"`
+	}
 	if err := json.Unmarshal([]byte(doc), &d); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrInvalidIdentity, err)
 	}

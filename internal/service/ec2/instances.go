@@ -25,11 +25,7 @@ func (s *Service) DescribeInstances(ctx context.Context, in *ec2api.DescribeInst
 	if in.MaxResults != nil && len(in.InstanceIds) > 0 {
 		return nil, ec2api.ErrInvalidParameterCombination("The parameter instancesSet cannot be used with the parameter maxResults")
 	}
-	size, err := pageSize(in.MaxResults, 5)
-	if err != nil {
-		return nil, err
-	}
-	after, err := decodeToken(in.NextToken)
+	size, after, err := paging(in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -158,11 +154,7 @@ func (s *Service) TerminateInstances(ctx context.Context, in *ec2api.TerminateIn
 // DescribeInstanceStatus reports running instances (every instance with
 // IncludeAllInstances) as healthy: a host that joined is "ok".
 func (s *Service) DescribeInstanceStatus(ctx context.Context, in *ec2api.DescribeInstanceStatusInput) (*ec2api.DescribeInstanceStatusOutput, error) {
-	size, err := pageSize(in.MaxResults, 5)
-	if err != nil {
-		return nil, err
-	}
-	after, err := decodeToken(in.NextToken)
+	size, after, err := paging(in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}

@@ -130,11 +130,7 @@ type tagRow struct {
 // DescribeTags lists instance tags with the filters resource-id,
 // resource-type, key, value and tag:KEY.
 func (s *Service) DescribeTags(ctx context.Context, in *ec2api.DescribeTagsInput) (*ec2api.DescribeTagsOutput, error) {
-	size, err := pageSize(in.MaxResults, 5)
-	if err != nil {
-		return nil, err
-	}
-	after, err := decodeToken(in.NextToken)
+	size, after, err := paging(in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}

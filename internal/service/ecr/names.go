@@ -52,7 +52,7 @@ func (s *Service) repoARN(account, name string) string {
 // repoOfARN returns the repository an ECR repository ARN of this registry
 // names.
 func (s *Service) repoOfARN(a string) (string, bool) {
-	name, ok := strings.CutPrefix(a, "arn:aws:ecr:"+s.cfg.Region+":"+s.cfg.AccountID+":repository/")
+	name, ok := strings.CutPrefix(a, s.repoARN(s.cfg.AccountID, ""))
 	return name, ok && name != ""
 }
 

@@ -38,6 +38,19 @@ func validName(s string) bool {
 	return true
 }
 
+// knownCluster returns the name of the cluster a reference names, in any
+// status, or ClusterNotFoundException when there is none.
+func (s *Service) knownCluster(ctx context.Context, ref *string) (string, error) {
+	name, ok := s.clusterName(ref)
+	if !ok {
+		return "", errClusterNotFound()
+	}
+	if _, err := s.t.clusters.Get(ctx, name); err != nil {
+		return "", errClusterNotFound()
+	}
+	return name, nil
+}
+
 // activeCluster returns the ACTIVE cluster a reference names, or
 // ClusterNotFoundException.
 func (s *Service) activeCluster(ref *string) (store.Record[clusterRec], string, error) {
@@ -216,24 +229,18 @@ func (s *Service) DescribeClusters(ctx context.Context, in *ecsapi.DescribeClust
 	if len(refs) > maxDescribeClusters {
 		return nil, invalidParam("clusters can have at most %d items.", maxDescribeClusters)
 	}
-	out := &ecsapi.DescribeClustersOutput{Clusters: []ecsapi.Cluster{}, Failures: []ecsapi.Failure{}}
-	for _, ref := range refs {
+	out := &ecsapi.DescribeClustersOutput{Clusters: []ecsapi.Cluster{}}
+	out.Failures = describeEach(refs, func(ref string) (*clusterRec, string, bool) {
 		name, ok := s.clusterName(&ref)
-		var r store.Record[clusterRec]
-		var err error
-		if ok {
-			r, err = s.t.clusters.Get(ctx, name)
+		if !ok {
+			return nil, "", false
 		}
-		if !ok || err != nil {
-			arn := ref
-			if ok {
-				arn = s.clusterARN(name)
-			}
-			out.Failures = append(out.Failures, ecsapi.Failure{Arn: ptr(arn), Reason: ptr(reasonMissing)})
-			continue
+		r, err := s.t.clusters.Get(ctx, name)
+		if err != nil {
+			return nil, s.clusterARN(name), false
 		}
-		out.Clusters = append(out.Clusters, *s.apiCluster(r.Value, in.Include))
-	}
+		return r.Value, "", true
+	}, func(c *clusterRec) { out.Clusters = append(out.Clusters, *s.apiCluster(c, in.Include)) })
 	return out, nil
 }
 

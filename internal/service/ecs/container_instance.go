@@ -291,12 +291,9 @@ func (s *Service) instanceRef(cluster, ref string) (store.Record[instanceRec], s
 // STOPPED, resources released); without, an instance with such tasks is
 // refused.
 func (s *Service) DeregisterContainerInstance(ctx context.Context, in *ecsapi.DeregisterContainerInstanceInput) (*ecsapi.DeregisterContainerInstanceOutput, error) {
-	name, ok := s.clusterName(in.Cluster)
-	if !ok {
-		return nil, errClusterNotFound()
-	}
-	if _, err := s.t.clusters.Get(ctx, name); err != nil {
-		return nil, errClusterNotFound()
+	name, err := s.knownCluster(ctx, in.Cluster)
+	if err != nil {
+		return nil, err
 	}
 	cur, id, ok := s.instanceRef(name, deref(in.ContainerInstance))
 	if !ok {

@@ -156,30 +156,18 @@ func (s *Service) reconcile(ctx context.Context, sid string) error {
 	if svc.Status != statusActive {
 		desired = 0
 	}
+	tally := tallyTasks(recs)
+	live, healthy := tally.live, tally.healthy
 	var prim, replace []*taskRec
-	live, healthy := 0, 0
-	perDep := map[string]int{}
-	for _, rec := range recs {
-		t := rec.Value
-		if t.Last == taskStopped {
-			continue
-		}
-		live++
-		perDep[t.Deployment]++
-		if t.Desired != taskRunning {
-			continue // already stopping
-		}
-		if t.Last == taskRunning {
-			healthy++
-		}
+	for _, t := range tally.kept {
 		if t.Deployment == primary.ID && !s.onDrainingInstance(t) {
 			prim = append(prim, t)
 		} else {
 			replace = append(replace, t)
 		}
 	}
-	step := serviceStep{}
-	reason := fmt.Sprintf("Scaling activity initiated by (deployment %s)", primary.ID)
+	step := serviceStep{drained: tally.drained(svc.Deployments)}
+	reason := scalingReason(primary.ID)
 	// 1. Scale in the primary.
 	if surplus := len(prim) - desired; surplus > 0 {
 		slices.SortFunc(prim, stopOrder)
@@ -215,11 +203,6 @@ func (s *Service) reconcile(ctx context.Context, sid string) error {
 			step.stopped = append(step.stopped, t.ID)
 		}
 	}
-	for _, d := range svc.Deployments[1:] {
-		if perDep[d.ID] <= 0 {
-			step.drained = append(step.drained, d.ID)
-		}
-	}
 	runningPrim := 0
 	for _, t := range prim {
 		if t.Last == taskRunning {
@@ -230,6 +213,50 @@ func (s *Service) reconcile(ctx context.Context, sid string) error {
 	step.steady = runningPrim == desired && len(prim) == desired && len(replace) == 0 && live == desired &&
 		len(step.started) == 0 && len(step.stopped) == 0 && len(svc.Deployments)-len(step.drained) == 1
 	return s.recordStep(ctx, sid, primary.ID, step)
+}
+
+// taskTally is a service's tasks as a reconciliation step counts them.
+type taskTally struct {
+	live    int            // tasks not yet STOPPED
+	healthy int            // of those, RUNNING and desired RUNNING
+	perDep  map[string]int // live tasks per deployment
+	kept    []*taskRec     // live tasks desired RUNNING (not already stopping)
+}
+
+func tallyTasks(recs []store.Record[taskRec]) taskTally {
+	tl := taskTally{perDep: map[string]int{}}
+	for _, rec := range recs {
+		t := rec.Value
+		if t.Last == taskStopped {
+			continue
+		}
+		tl.live++
+		tl.perDep[t.Deployment]++
+		if t.Desired != taskRunning {
+			continue // already stopping
+		}
+		if t.Last == taskRunning {
+			tl.healthy++
+		}
+		tl.kept = append(tl.kept, t)
+	}
+	return tl
+}
+
+// drained returns the ids of the older deployments (all but the first)
+// without a live task.
+func (tl taskTally) drained(deps []deploymentRec) []string {
+	var out []string
+	for _, d := range deps[1:] {
+		if tl.perDep[d.ID] <= 0 {
+			out = append(out, d.ID)
+		}
+	}
+	return out
+}
+
+func scalingReason(deployment string) string {
+	return fmt.Sprintf("Scaling activity initiated by (deployment %s)", deployment)
 }
 
 // stopOrder stops tasks that are not yet RUNNING first, then the newest.

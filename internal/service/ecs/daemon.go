@@ -105,28 +105,17 @@ func (s *Service) reconcileDaemon(ctx context.Context, sid string, svc *serviceR
 		eligible = s.daemonInstances(svc.Cluster, primary.TaskDef, svc.Constraints)
 	}
 	desired := len(eligible)
-	step := serviceStep{desired: desired, setDesired: true}
-	reason := fmt.Sprintf("Scaling activity initiated by (deployment %s)", primary.ID)
+	tally := tallyTasks(recs)
+	step := serviceStep{desired: desired, setDesired: true, drained: tally.drained(svc.Deployments)}
+	reason := scalingReason(primary.ID)
 	prim := map[string][]*taskRec{} // instance → PRIMARY tasks desired RUNNING
 	old := map[string][]*taskRec{}  // instance → older deployments' tasks desired RUNNING
-	perDep := map[string]int{}
-	live, healthy := 0, 0
+	live, healthy := tally.live, tally.healthy
 	var gone []*taskRec // on instances no longer eligible
-	for _, rec := range recs {
-		t := rec.Value
-		if t.Last == taskStopped {
-			continue
-		}
-		live++
-		perDep[t.Deployment]++
-		if t.Desired != taskRunning {
-			continue // already stopping
-		}
-		if t.Last == taskRunning {
-			healthy++
-		}
+	for _, t := range tally.kept {
+		_, isEligible := slices.BinarySearch(eligible, t.Instance) // eligible is sorted
 		switch {
-		case !slices.Contains(eligible, t.Instance):
+		case !isEligible:
 			gone = append(gone, t)
 		case t.Deployment == primary.ID:
 			prim[t.Instance] = append(prim[t.Instance], t)
@@ -198,11 +187,6 @@ func (s *Service) reconcileDaemon(ctx context.Context, sid string, svc *serviceR
 			continue
 		}
 		stop(t)
-	}
-	for _, d := range svc.Deployments[1:] {
-		if perDep[d.ID] <= 0 {
-			step.drained = append(step.drained, d.ID)
-		}
 	}
 	running := 0
 	for _, id := range eligible {

@@ -207,11 +207,7 @@ func (s *Service) newDeployment(taskDef string, desired int, now time.Time) depl
 func constraintsAPI(cs []constraintRec) []ecsapi.PlacementConstraint {
 	out := make([]ecsapi.PlacementConstraint, 0, len(cs))
 	for _, c := range cs {
-		pc := ecsapi.PlacementConstraint{Type: ptr(c.Type)}
-		if c.Expr != "" {
-			pc.Expression = ptr(c.Expr)
-		}
-		out = append(out, pc)
+		out = append(out, ecsapi.PlacementConstraint{Type: ptr(c.Type), Expression: optional(c.Expr)})
 	}
 	return out
 }
@@ -219,11 +215,7 @@ func constraintsAPI(cs []constraintRec) []ecsapi.PlacementConstraint {
 func strategyAPI(ss []strategyRec) []ecsapi.PlacementStrategy {
 	out := make([]ecsapi.PlacementStrategy, 0, len(ss))
 	for _, st := range ss {
-		ps := ecsapi.PlacementStrategy{Type: ptr(st.Type)}
-		if st.Field != "" {
-			ps.Field = ptr(st.Field)
-		}
-		out = append(out, ps)
+		out = append(out, ecsapi.PlacementStrategy{Type: ptr(st.Type), Field: optional(st.Field)})
 	}
 	return out
 }
@@ -334,12 +326,9 @@ func (s *Service) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 // scale); the service becomes DRAINING (desired 0), the
 // controller stops its tasks, and it becomes INACTIVE once none remain.
 func (s *Service) DeleteService(ctx context.Context, in *ecsapi.DeleteServiceInput) (*ecsapi.DeleteServiceOutput, error) {
-	name, ok := s.clusterName(in.Cluster)
-	if !ok {
-		return nil, errClusterNotFound()
-	}
-	if _, err := s.t.clusters.Get(ctx, name); err != nil {
-		return nil, errClusterNotFound()
+	name, err := s.knownCluster(ctx, in.Cluster)
+	if err != nil {
+		return nil, err
 	}
 	sid, ok := s.serviceRef(name, deref(in.Service))
 	if !ok {
@@ -376,33 +365,24 @@ func (s *Service) DescribeServices(ctx context.Context, in *ecsapi.DescribeServi
 	if len(in.Services) == 0 || len(in.Services) > maxDescribeServices {
 		return nil, invalidParam("services must have between 1 and %d items.", maxDescribeServices)
 	}
-	name, ok := s.clusterName(in.Cluster)
-	if !ok {
-		return nil, errClusterNotFound()
-	}
-	if _, err := s.t.clusters.Get(ctx, name); err != nil {
-		return nil, errClusterNotFound()
+	name, err := s.knownCluster(ctx, in.Cluster)
+	if err != nil {
+		return nil, err
 	}
 	tags := slices.Contains(in.Include, includeTags)
-	out := &ecsapi.DescribeServicesOutput{Services: []ecsapi.Service{}, Failures: []ecsapi.Failure{}}
-	for _, ref := range in.Services {
+	out := &ecsapi.DescribeServicesOutput{Services: []ecsapi.Service{}}
+	out.Failures = describeEach(in.Services, func(ref string) (*serviceRec, string, bool) {
 		sid, ok := s.serviceRef(name, ref)
-		var r store.Record[serviceRec]
-		var err error
-		if ok {
-			r, err = s.t.services.Get(ctx, sid)
+		if !ok {
+			return nil, "", false
 		}
-		if !ok || err != nil {
-			arn := ref
-			if ok {
-				_, n := splitStoreID(sid)
-				arn = s.serviceARN(name, n)
-			}
-			out.Failures = append(out.Failures, ecsapi.Failure{Arn: ptr(arn), Reason: ptr(reasonMissing)})
-			continue
+		r, err := s.t.services.Get(ctx, sid)
+		if err != nil {
+			_, n := splitStoreID(sid)
+			return nil, s.serviceARN(name, n), false
 		}
-		out.Services = append(out.Services, *s.apiService(r.Value, tags))
-	}
+		return r.Value, "", true
+	}, func(v *serviceRec) { out.Services = append(out.Services, *s.apiService(v, tags)) })
 	return out, nil
 }
 
@@ -500,12 +480,8 @@ func (s *Service) apiService(r *serviceRec, tags bool) *ecsapi.Service {
 	if len(r.LoadBalancer) > 0 {
 		_ = json.Unmarshal(r.LoadBalancer, &out.LoadBalancers)
 	}
-	if r.CreatedBy != "" {
-		out.CreatedBy = ptr(r.CreatedBy)
-	}
-	if r.Role != "" {
-		out.RoleArn = ptr(r.Role)
-	}
+	out.CreatedBy = optional(r.CreatedBy)
+	out.RoleArn = optional(r.Role)
 	if r.GracePeriod != nil {
 		out.HealthCheckGracePeriodSeconds = r.GracePeriod
 	}
@@ -517,10 +493,7 @@ func (s *Service) apiService(r *serviceRec, tags bool) *ecsapi.Service {
 			Id: ptr(d.ID), Status: ptr(d.Status), TaskDefinition: ptr(d.TaskDef),
 			DesiredCount: ptr(int32(d.Desired)), RunningCount: ptr(int32(n[0])), PendingCount: ptr(int32(n[1])),
 			FailedTasks: ptr(int32(d.Failed)), CreatedAt: timePtr(d.Created), UpdatedAt: timePtr(d.Updated),
-			LaunchType: ptr(launchTypeEC2), RolloutState: ptr(d.Rollout),
-		}
-		if d.RolloutWhy != "" {
-			ad.RolloutStateReason = ptr(d.RolloutWhy)
+			LaunchType: ptr(launchTypeEC2), RolloutState: ptr(d.Rollout), RolloutStateReason: optional(d.RolloutWhy),
 		}
 		out.Deployments = append(out.Deployments, ad)
 	}

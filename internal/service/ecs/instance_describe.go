@@ -20,27 +20,24 @@ func (s *Service) DescribeContainerInstances(ctx context.Context, in *ecsapi.Des
 	if len(in.ContainerInstances) == 0 || len(in.ContainerInstances) > maxDescribeInstances {
 		return nil, invalidParam("containerInstances must have between 1 and %d items.", maxDescribeInstances)
 	}
-	name, ok := s.clusterName(in.Cluster)
-	if !ok {
-		return nil, errClusterNotFound()
-	}
-	if _, err := s.t.clusters.Get(ctx, name); err != nil {
-		return nil, errClusterNotFound()
+	name, err := s.knownCluster(ctx, in.Cluster)
+	if err != nil {
+		return nil, err
 	}
 	tags, health := slices.Contains(in.Include, includeTags), slices.Contains(in.Include, includeHealth)
-	out := &ecsapi.DescribeContainerInstancesOutput{ContainerInstances: []ecsapi.ContainerInstance{}, Failures: []ecsapi.Failure{}}
-	for _, ref := range in.ContainerInstances {
+	out := &ecsapi.DescribeContainerInstancesOutput{ContainerInstances: []ecsapi.ContainerInstance{}}
+	out.Failures = describeEach(in.ContainerInstances, func(ref string) (*instanceRec, string, bool) {
 		r, id, ok := s.instanceRef(name, ref)
 		if !ok {
-			arn := ref
 			if id != "" {
-				arn = s.instanceARN(name, id)
+				return nil, s.instanceARN(name, id), false
 			}
-			out.Failures = append(out.Failures, ecsapi.Failure{Arn: ptr(arn), Reason: ptr(reasonMissing)})
-			continue
+			return nil, "", false
 		}
-		out.ContainerInstances = append(out.ContainerInstances, *s.apiInstance(r.Value, tags, health))
-	}
+		return r.Value, "", true
+	}, func(v *instanceRec) {
+		out.ContainerInstances = append(out.ContainerInstances, *s.apiInstance(v, tags, health))
+	})
 	return out, nil
 }
 
@@ -174,9 +171,7 @@ func (s *Service) apiInstance(r *instanceRec, tags, health bool) *ecsapi.Contain
 		set("PORTS", r.Reserved, u.Ports), set("PORTS_UDP", r.ReservedUDP, u.UDPPorts)}, extra...)
 	running, pending := s.instanceTaskCounts(r)
 	out.RunningTasksCount, out.PendingTasksCount = ptr(int32(running)), ptr(int32(pending))
-	if r.StatusReason != "" {
-		out.StatusReason = ptr(r.StatusReason)
-	}
+	out.StatusReason = optional(r.StatusReason)
 	if r.Agent != nil {
 		out.VersionInfo = &ecsapi.VersionInfo{AgentVersion: ptr(r.Agent.Agent), AgentHash: ptr(r.Agent.Hash), DockerVersion: ptr(r.Agent.Docker)}
 	} else {

@@ -44,12 +44,9 @@ func (s *Service) DiscoverPollEndpoint(ctx context.Context, in *ecsapi.DiscoverP
 
 // agentTask resolves the cluster and task of an agent report.
 func (s *Service) agentTask(cluster *string, task string) (string, error) {
-	name, ok := s.clusterName(cluster)
-	if !ok {
-		return "", errClusterNotFound()
-	}
-	if _, err := s.t.clusters.Get(context.Background(), name); err != nil {
-		return "", errClusterNotFound()
+	name, err := s.knownCluster(context.Background(), cluster)
+	if err != nil {
+		return "", err
 	}
 	sid, ok := s.taskRefSID(name, task)
 	if !ok {

@@ -219,6 +219,14 @@ func deref(p *string) string {
 
 func ptr[T any](v T) *T { return &v }
 
+// optional returns nil for the empty string (a field AWS leaves out).
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func cmpString(a, b string) int { return strings.Compare(a, b) }

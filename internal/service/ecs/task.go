@@ -42,12 +42,9 @@ func (s *Service) StopTask(ctx context.Context, in *ecsapi.StopTaskInput) (*ecsa
 	if reason == "" {
 		reason = msgStoppedByUser
 	}
-	name, ok := s.clusterName(in.Cluster)
-	if !ok {
-		return nil, errClusterNotFound()
-	}
-	if _, err := s.t.clusters.Get(ctx, name); err != nil {
-		return nil, errClusterNotFound()
+	name, err := s.knownCluster(ctx, in.Cluster)
+	if err != nil {
+		return nil, err
 	}
 	sid, ok := s.taskRefSID(name, deref(in.Task))
 	if !ok {
@@ -72,33 +69,24 @@ func (s *Service) DescribeTasks(ctx context.Context, in *ecsapi.DescribeTasksInp
 	if len(in.Tasks) > maxDescribeTasks {
 		return nil, invalidParam("Tasks can have at most %d items.", maxDescribeTasks)
 	}
-	name, ok := s.clusterName(in.Cluster)
-	if !ok {
-		return nil, errClusterNotFound()
-	}
-	if _, err := s.t.clusters.Get(ctx, name); err != nil {
-		return nil, errClusterNotFound()
+	name, err := s.knownCluster(ctx, in.Cluster)
+	if err != nil {
+		return nil, err
 	}
 	tags := slices.Contains(in.Include, includeTags)
-	out := &ecsapi.DescribeTasksOutput{Tasks: []ecsapi.Task{}, Failures: []ecsapi.Failure{}}
-	for _, ref := range in.Tasks {
+	out := &ecsapi.DescribeTasksOutput{Tasks: []ecsapi.Task{}}
+	out.Failures = describeEach(in.Tasks, func(ref string) (*taskRec, string, bool) {
 		sid, ok := s.taskRefSID(name, ref)
-		var r store.Record[taskRec]
-		var err error
-		if ok {
-			r, err = s.t.tasks.Get(ctx, sid)
+		if !ok {
+			return nil, "", false
 		}
-		if !ok || err != nil {
-			arn := ref
-			if ok {
-				_, id := splitStoreID(sid)
-				arn = s.taskARN(name, id)
-			}
-			out.Failures = append(out.Failures, ecsapi.Failure{Arn: ptr(arn), Reason: ptr(reasonMissing)})
-			continue
+		r, err := s.t.tasks.Get(ctx, sid)
+		if err != nil {
+			_, id := splitStoreID(sid)
+			return nil, s.taskARN(name, id), false
 		}
-		out.Tasks = append(out.Tasks, *s.apiTask(r.Value, tags))
-	}
+		return r.Value, "", true
+	}, func(t *taskRec) { out.Tasks = append(out.Tasks, *s.apiTask(t, tags)) })
 	return out, nil
 }
 
@@ -210,18 +198,10 @@ func (s *Service) apiTask(t *taskRec, tags bool) *ecsapi.Task {
 		Attachments:           []ecsapi.Attachment{},
 		InferenceAccelerators: []ecsapi.InferenceAccelerator{},
 	}
-	if t.AZ != "" {
-		out.AvailabilityZone = ptr(t.AZ)
-	}
-	if t.StartedBy != "" {
-		out.StartedBy = ptr(t.StartedBy)
-	}
-	if t.StoppedReason != "" {
-		out.StoppedReason = ptr(t.StoppedReason)
-	}
-	if t.StopCode != "" {
-		out.StopCode = ptr(t.StopCode)
-	}
+	out.AvailabilityZone = optional(t.AZ)
+	out.StartedBy = optional(t.StartedBy)
+	out.StoppedReason = optional(t.StoppedReason)
+	out.StopCode = optional(t.StopCode)
 	def := s.defOf(t)
 	ov := &ecsapi.TaskOverride{ContainerOverrides: []ecsapi.ContainerOverride{}, InferenceAcceleratorOverrides: []ecsapi.InferenceAcceleratorOverride{}}
 	if t.Overrides != nil {
@@ -240,29 +220,17 @@ func (s *Service) apiTask(t *taskRec, tags bool) *ecsapi.Task {
 			HealthStatus:      ptr("UNKNOWN"),
 			ExitCode:          c.Exit,
 		}
-		if c.RuntimeID != "" {
-			ac.RuntimeId = ptr(c.RuntimeID)
-		}
-		if c.Reason != "" {
-			ac.Reason = ptr(c.Reason)
-		}
-		if c.Digest != "" {
-			ac.ImageDigest = ptr(c.Digest)
-		}
+		ac.RuntimeId = optional(c.RuntimeID)
+		ac.Reason = optional(c.Reason)
+		ac.ImageDigest = optional(c.Digest)
 		if c.Health != "" {
 			ac.HealthStatus = ptr(c.Health)
 		}
 		for _, b := range c.Bindings {
 			nb := ecsapi.NetworkBinding{ContainerPort: ptr(b.CPort), HostPort: ptr(b.HPort), Protocol: ptr(nonEmpty(b.Proto, "tcp"))}
-			if b.IP != "" {
-				nb.BindIP = ptr(b.IP)
-			}
-			if b.CPortRange != "" {
-				nb.ContainerPortRange = ptr(b.CPortRange)
-			}
-			if b.HPortRange != "" {
-				nb.HostPortRange = ptr(b.HPortRange)
-			}
+			nb.BindIP = optional(b.IP)
+			nb.ContainerPortRange = optional(b.CPortRange)
+			nb.HostPortRange = optional(b.HPortRange)
 			ac.NetworkBindings = append(ac.NetworkBindings, nb)
 		}
 		co := ecsapi.ContainerOverride{Name: ptr(c.Name)}

@@ -54,120 +54,95 @@ type tables struct {
 	account  *store.Table[accountRec]
 	access   *store.Table[accessRec]
 	jobs     *store.Table[accessJobRec]
+
+	byName map[string]getter // table name → its reader, for get
 }
 
 // openTables registers the IAM tables and their indexes on st.
 func openTables(ctx context.Context, st *store.Store) (*tables, error) {
-	var (
-		t   tables
-		err error
-	)
-	open := func(name string, fn func() error) {
-		if err == nil {
-			if err = fn(); err != nil {
-				err = fmt.Errorf("iam: table %s: %w", name, err)
-			}
-		}
+	t := tables{byName: map[string]getter{}}
+	o := opener{ctx: ctx, st: st, t: &t}
+	openTable(&o, tableUsers, &t.users)
+	openTable(&o, tableGroups, &t.groups)
+	openTable(&o, tableRoles, &t.roles)
+	openTable(&o, tablePolicies, &t.policies)
+	openTable(&o, tableAWSUsage, &t.awsUsage)
+	openTable(&o, tableProfiles, &t.profiles)
+	openTable(&o, tableKeys, &t.keys)
+	openTable(&o, tableAccount, &t.account)
+	openTable(&o, tableAccess, &t.access)
+	openTable(&o, tableJobs, &t.jobs)
+	if o.err != nil {
+		return nil, o.err
 	}
-	open(tableUsers, func() (e error) {
-		t.users, e = store.NewTable[userRec](ctx, st, tableUsers, store.TableConfig{})
-		return e
-	})
-	open(tableGroups, func() (e error) {
-		t.groups, e = store.NewTable[groupRec](ctx, st, tableGroups, store.TableConfig{})
-		return e
-	})
-	open(tableRoles, func() (e error) {
-		t.roles, e = store.NewTable[roleRec](ctx, st, tableRoles, store.TableConfig{})
-		return e
-	})
-	open(tablePolicies, func() (e error) {
-		t.policies, e = store.NewTable[policyRec](ctx, st, tablePolicies, store.TableConfig{})
-		return e
-	})
-	open(tableAWSUsage, func() (e error) {
-		t.awsUsage, e = store.NewTable[usageRec](ctx, st, tableAWSUsage, store.TableConfig{})
-		return e
-	})
-	open(tableProfiles, func() (e error) {
-		t.profiles, e = store.NewTable[profileRec](ctx, st, tableProfiles, store.TableConfig{})
-		return e
-	})
-	open(tableKeys, func() (e error) {
-		t.keys, e = store.NewTable[accessKeyRec](ctx, st, tableKeys, store.TableConfig{})
-		return e
-	})
-	open(tableAccount, func() (e error) {
-		t.account, e = store.NewTable[accountRec](ctx, st, tableAccount, store.TableConfig{})
-		return e
-	})
-	open(tableAccess, func() (e error) {
-		t.access, e = store.NewTable[accessRec](ctx, st, tableAccess, store.TableConfig{})
-		return e
-	})
-	open(tableJobs, func() (e error) {
-		t.jobs, e = store.NewTable[accessJobRec](ctx, st, tableJobs, store.TableConfig{})
-		return e
-	})
-	open("indexes", func() error {
-		if e := t.users.Index(indexGroup, func(u *userRec) []string { return u.Groups }); e != nil {
-			return e
-		}
-		if e := t.users.Index(indexPolicy, func(u *userRec) []string { return policyUses(u.Attached, u.Boundary) }); e != nil {
-			return e
-		}
-		if e := t.groups.Index(indexPolicy, func(g *groupRec) []string { return g.Attached }); e != nil {
-			return e
-		}
-		if e := t.groups.Index(indexID, func(g *groupRec) []string { return []string{g.ID} }); e != nil {
-			return e
-		}
-		return t.roles.Index(indexPolicy, func(r *roleRec) []string { return policyUses(r.Attached, r.Boundary) })
-	})
-	if err != nil {
-		return nil, err
+	if err := t.indexes(); err != nil {
+		return nil, fmt.Errorf("iam: table indexes: %w", err)
 	}
 	return &t, nil
+}
+
+// indexes declares the secondary indexes on the opened tables.
+func (t *tables) indexes() error {
+	if e := t.users.Index(indexGroup, func(u *userRec) []string { return u.Groups }); e != nil {
+		return e
+	}
+	if e := t.users.Index(indexPolicy, func(u *userRec) []string { return policyUses(u.Attached, u.Boundary) }); e != nil {
+		return e
+	}
+	if e := t.groups.Index(indexPolicy, func(g *groupRec) []string { return g.Attached }); e != nil {
+		return e
+	}
+	if e := t.groups.Index(indexID, func(g *groupRec) []string { return []string{g.ID} }); e != nil {
+		return e
+	}
+	return t.roles.Index(indexPolicy, func(r *roleRec) []string { return policyUses(r.Attached, r.Boundary) })
+}
+
+// getter reads the cached record id of one table as a *T of that table,
+// with the revision it was written at; ok is false when it is absent.
+type getter func(ctx context.Context, id string) (v any, rev int64, ok bool, err error)
+
+// opener opens tables in turn until one fails; err is the first failure.
+type opener struct {
+	ctx context.Context
+	st  *store.Store
+	t   *tables
+	err error
+}
+
+// openTable opens table name into *dst and registers it for tables.get;
+// it does nothing once o has failed.
+func openTable[T any](o *opener, name string, dst **store.Table[T]) {
+	if o.err != nil {
+		return
+	}
+	tbl, err := store.NewTable[T](o.ctx, o.st, name, store.TableConfig{})
+	if err != nil {
+		o.err = fmt.Errorf("iam: table %s: %w", name, err)
+		return
+	}
+	*dst = tbl
+	o.t.byName[name] = func(ctx context.Context, id string) (any, int64, bool, error) {
+		r, err := tbl.Get(ctx, id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil, 0, false, nil
+		case err != nil:
+			return nil, 0, false, err
+		}
+		return r.Value, r.Revision, true, nil
+	}
 }
 
 // get returns the cached record at key (table/id) as a *T of its table,
 // with the revision it was written at; ok is false when it is absent.
 func (t *tables) get(ctx context.Context, k string) (v any, rev int64, ok bool, err error) {
 	table, id, _ := strings.Cut(k, "/")
-	switch table {
-	case tableUsers:
-		return cached(ctx, t.users, id)
-	case tableGroups:
-		return cached(ctx, t.groups, id)
-	case tableRoles:
-		return cached(ctx, t.roles, id)
-	case tablePolicies:
-		return cached(ctx, t.policies, id)
-	case tableAWSUsage:
-		return cached(ctx, t.awsUsage, id)
-	case tableProfiles:
-		return cached(ctx, t.profiles, id)
-	case tableKeys:
-		return cached(ctx, t.keys, id)
-	case tableAccount:
-		return cached(ctx, t.account, id)
-	case tableAccess:
-		return cached(ctx, t.access, id)
-	case tableJobs:
-		return cached(ctx, t.jobs, id)
+	g, found := t.byName[table]
+	if !found {
+		return nil, 0, false, fmt.Errorf("iam: key %s is in no table", k)
 	}
-	return nil, 0, false, fmt.Errorf("iam: key %s is in no table", k)
-}
-
-func cached[T any](ctx context.Context, t *store.Table[T], id string) (any, int64, bool, error) {
-	r, err := t.Get(ctx, id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, 0, false, nil
-	case err != nil:
-		return nil, 0, false, err
-	}
-	return r.Value, r.Revision, true, nil
+	return g(ctx, id)
 }
 
 // policyUses is the index values of an entity's policy uses.

@@ -137,8 +137,7 @@ func (s *Service) groupRef(name, ident *string) (string, error) {
 // groupFromARN returns the group name of a log group ARN of this account
 // and region, or of such a group's log-stream ARN.
 func (s *Service) groupFromARN(arn string) (string, bool) {
-	prefix := "arn:aws:logs:" + s.cfg.Region + ":" + s.cfg.AccountID + ":log-group:"
-	rest, ok := strings.CutPrefix(arn, prefix)
+	rest, ok := strings.CutPrefix(arn, s.groupARN(""))
 	if !ok {
 		return "", false
 	}

@@ -86,7 +86,7 @@ func (s *Service) resourceGroup(arn string) (string, error) {
 		return "", logsapi.ErrInvalidParameter("Invalid resource arn: %s", arn)
 	}
 	name, ok := s.groupFromARN(arn)
-	if !ok || strings.Contains(strings.TrimSuffix(strings.TrimPrefix(arn, "arn:aws:logs:"+s.cfg.Region+":"+s.cfg.AccountID+":log-group:"), ":*"), ":") {
+	if !ok || strings.Contains(strings.TrimSuffix(strings.TrimPrefix(arn, s.groupARN("")), ":*"), ":") {
 		return "", logsapi.ErrResourceNotFound("The specified resource does not exist.")
 	}
 	return name, checkGroupName("resourceArn", name)
